@@ -1,0 +1,5 @@
+#include "config.h"
+
+#include "error.h"
+
+G_DEFINE_QUARK (hostdevd-error-quark, hd_error)

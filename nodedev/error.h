@@ -1,0 +1,20 @@
+/* The core's one error domain.  Each front door maps it once: dbus/ to
+ * org.hostdevd1.Error.*, remote/ to libvirt's code, domain and message. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define HD_ERROR (hd_error_quark ())
+GQuark hd_error_quark (void);
+
+typedef enum {
+  HD_ERROR_FAILED,            /* anything else; libvirt: internal error */
+  HD_ERROR_NO_DEVICE,         /* no node device by that name */
+  HD_ERROR_INVALID_ARGUMENT,  /* a malformed name, address or option */
+  HD_ERROR_INVALID_DATA,      /* the kernel or a file gave data we cannot parse */
+  HD_ERROR_NOT_SUPPORTED,     /* not possible on this host */
+} HdError;
+
+G_END_DECLS

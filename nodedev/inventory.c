@@ -1,0 +1,399 @@
+#include "config.h"
+
+#define G_LOG_DOMAIN "HostdevdInventory"
+
+#include "inventory.h"
+
+#include <unistd.h>
+
+#include <glib-unix.h>
+
+#include "error.h"
+#include "udev-autoptr.h"
+
+#define DMI_SYSPATH "/sys/devices/virtual/dmi/id"
+
+/* bolt's choice: a burst of SR-IOV VF creation must not overflow the socket. */
+#define MONITOR_RCVBUF (128 * 1024 * 1024)
+
+struct _HdInventory {
+  GObject parent_instance;
+
+  gboolean privileged;
+  struct udev *udev;
+  struct udev_monitor *monitor;
+  guint monitor_source;
+  guint n_enumerations;
+
+  GHashTable *by_name;     /* name -> HdNodeDevice */
+  GHashTable *by_syspath;  /* syspath -> name (owned by by_name's device) */
+};
+
+enum { SIGNAL_ADDED, SIGNAL_REMOVED, SIGNAL_CHANGED, N_SIGNALS };
+static guint signals[N_SIGNALS];
+
+static void hd_inventory_initable_iface_init (GInitableIface *iface);
+
+G_DEFINE_TYPE_WITH_CODE (HdInventory, hd_inventory, G_TYPE_OBJECT,
+                         G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE,
+                                                hd_inventory_initable_iface_init))
+
+enum { PROP_0, PROP_PRIVILEGED, N_PROPS };
+
+static GHashTable *
+udev_properties (struct udev_device *udevice)
+{
+  GHashTable *props = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  struct udev_list_entry *entry;
+
+  udev_list_entry_foreach (entry, udev_device_get_properties_list_entry (udevice))
+    g_hash_table_insert (props,
+                         g_strdup (udev_list_entry_get_name (entry)),
+                         g_strdup (udev_list_entry_get_value (entry)));
+  return props;
+}
+
+/* libvirt's udevGetDeviceType: a PCI device has PCI_CLASS and no DEVTYPE. */
+static gboolean
+is_pci_function (struct udev_device *udevice)
+{
+  return g_strcmp0 (udev_device_get_subsystem (udevice), "pci") == 0 &&
+         udev_device_get_devtype (udevice) == NULL &&
+         udev_device_get_property_value (udevice, "PCI_CLASS") != NULL;
+}
+
+/* libvirt's udevSetParent: the nearest ancestor that is a node device,
+ * else `computer`.  Decided when the device is added. */
+static char *
+find_parent (HdInventory *self, struct udev_device *udevice)
+{
+  for (struct udev_device *p = udev_device_get_parent (udevice);
+       p != NULL;
+       p = udev_device_get_parent (p))
+    {
+      const char *name = g_hash_table_lookup (self->by_syspath, udev_device_get_syspath (p));
+      if (name != NULL)
+        return g_strdup (name);
+    }
+  return g_strdup ("computer");
+}
+
+static void
+store (HdInventory *self, HdNodeDevice *dev)
+{
+  HdNodeDevice *old = g_hash_table_lookup (self->by_name, dev->name);
+
+  /* A device that reuses a name replaces the old definition in place, as
+   * in libvirt's hash of devices; drop the old syspath alias first. */
+  if (old != NULL && old->syspath != NULL)
+    g_hash_table_remove (self->by_syspath, old->syspath);
+  g_hash_table_replace (self->by_name, dev->name, hd_node_device_ref (dev));
+  if (dev->syspath != NULL)
+    g_hash_table_replace (self->by_syspath, dev->syspath, dev->name);
+}
+
+static void
+add_or_change (HdInventory *self, struct udev_device *udevice, gboolean coldplug)
+{
+  g_autoptr(GHashTable) props = NULL;
+  g_autoptr(HdNodeDevice) dev = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *parent = NULL;
+  gboolean existed;
+
+  if (!is_pci_function (udevice))
+    return;
+
+  props = udev_properties (udevice);
+  parent = find_parent (self, udevice);
+  dev = hd_node_device_new_pci (udev_device_get_syspath (udevice), props, parent,
+                                self->privileged, &error);
+  if (dev == NULL)
+    {
+      g_warning ("Ignoring %s: %s", udev_device_get_syspath (udevice), error->message);
+      return;
+    }
+
+  existed = g_hash_table_contains (self->by_name, dev->name);
+  store (self, dev);
+  if (coldplug)
+    return;
+  g_debug ("%s %s", existed ? "changed" : "added", dev->name);
+  g_signal_emit (self, signals[existed ? SIGNAL_CHANGED : SIGNAL_ADDED], 0, dev);
+}
+
+static void
+remove_syspath (HdInventory *self, const char *syspath)
+{
+  g_autoptr(HdNodeDevice) dev = NULL;
+  const char *name = g_hash_table_lookup (self->by_syspath, syspath);
+
+  if (name == NULL)
+    return;
+  dev = hd_node_device_ref (g_hash_table_lookup (self->by_name, name));
+  g_hash_table_remove (self->by_syspath, syspath);
+  g_hash_table_remove (self->by_name, dev->name);
+  g_debug ("removed %s", dev->name);
+  g_signal_emit (self, signals[SIGNAL_REMOVED], 0, dev);
+}
+
+/* bind/unbind: libvirt ignores them and notices the new driver only when
+ * asked for XML; we refresh at once so every door sees the change. */
+static void
+driver_changed (HdInventory *self, struct udev_device *udevice)
+{
+  const char *name = g_hash_table_lookup (self->by_syspath, udev_device_get_syspath (udevice));
+  g_autoptr(HdNodeDevice) dev = NULL;
+
+  if (name == NULL)
+    return;
+  dev = hd_inventory_refresh (self, name);
+  g_signal_emit (self, signals[SIGNAL_CHANGED], 0, dev);
+}
+
+static gboolean
+on_uevent (int fd, GIOCondition condition, gpointer user_data)
+{
+  HdInventory *self = user_data;
+  g_autoptr(HdUdevDevice) udevice = udev_monitor_receive_device (self->monitor);
+  const char *action;
+
+  if (udevice == NULL)
+    return G_SOURCE_CONTINUE;
+
+  action = udev_device_get_action (udevice);
+  g_debug ("uevent %s %s", action, udev_device_get_syspath (udevice));
+  if (g_strcmp0 (action, "add") == 0 || g_strcmp0 (action, "change") == 0)
+    add_or_change (self, udevice, FALSE);
+  else if (g_strcmp0 (action, "remove") == 0)
+    remove_syspath (self, udev_device_get_syspath (udevice));
+  else if (g_strcmp0 (action, "move") == 0)
+    {
+      const char *old = udev_device_get_property_value (udevice, "DEVPATH_OLD");
+      if (old != NULL)
+        {
+          g_autofree char *old_syspath = g_strconcat ("/sys", old, NULL);
+          remove_syspath (self, old_syspath);
+        }
+      add_or_change (self, udevice, FALSE);
+    }
+  else if (g_strcmp0 (action, "bind") == 0 || g_strcmp0 (action, "unbind") == 0)
+    driver_changed (self, udevice);
+
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+start_monitor (HdInventory *self, GError **error)
+{
+  /* The kernel's own events, not udevd's re-broadcast: hosts and test
+   * guests without udevd still report hotplug, and nothing hostdevd reads
+   * depends on udev rules having run. */
+  self->monitor = udev_monitor_new_from_netlink (self->udev, "kernel");
+  if (self->monitor == NULL)
+    {
+      g_set_error (error, HD_ERROR, HD_ERROR_FAILED, "cannot create a udev monitor");
+      return FALSE;
+    }
+  udev_monitor_set_receive_buffer_size (self->monitor, MONITOR_RCVBUF);
+  if (udev_monitor_filter_add_match_subsystem_devtype (self->monitor, "pci", NULL) < 0 ||
+      udev_monitor_enable_receiving (self->monitor) < 0)
+    {
+      g_set_error (error, HD_ERROR, HD_ERROR_FAILED, "cannot listen to udev events");
+      return FALSE;
+    }
+  self->monitor_source = g_unix_fd_add (udev_monitor_get_fd (self->monitor), G_IO_IN,
+                                        on_uevent, self);
+  return TRUE;
+}
+
+static gboolean
+coldplug (HdInventory *self, GError **error)
+{
+  g_autoptr(HdUdevEnumerate) en = udev_enumerate_new (self->udev);
+  struct udev_list_entry *entry;
+
+  if (en == NULL ||
+      udev_enumerate_add_match_subsystem (en, "pci") < 0 ||
+      udev_enumerate_scan_devices (en) < 0)
+    {
+      g_set_error (error, HD_ERROR, HD_ERROR_FAILED, "cannot enumerate PCI devices");
+      return FALSE;
+    }
+  self->n_enumerations++;
+
+  /* libudev sorts by syspath, so parents are stored before children and
+   * find_parent() sees them, as in libvirt. */
+  udev_list_entry_foreach (entry, udev_enumerate_get_list_entry (en))
+    {
+      g_autoptr(HdUdevDevice) udevice =
+        udev_device_new_from_syspath (self->udev, udev_list_entry_get_name (entry));
+      if (udevice != NULL)
+        add_or_change (self, udevice, TRUE);
+    }
+  return TRUE;
+}
+
+static gboolean
+hd_inventory_initable_init (GInitable *initable, GCancellable *cancellable, GError **error)
+{
+  HdInventory *self = HD_INVENTORY (initable);
+  g_autoptr(HdNodeDevice) computer = NULL;
+
+  self->udev = udev_new ();
+  if (self->udev == NULL)
+    {
+      g_set_error (error, HD_ERROR, HD_ERROR_FAILED, "cannot initialise libudev");
+      return FALSE;
+    }
+
+  computer = hd_node_device_new_computer (DMI_SYSPATH);
+  store (self, computer);
+
+  /* Listen before enumerating, so that nothing added in between is lost. */
+  return start_monitor (self, error) && coldplug (self, error);
+}
+
+static void
+hd_inventory_initable_iface_init (GInitableIface *iface)
+{
+  iface->init = hd_inventory_initable_init;
+}
+
+static void
+hd_inventory_finalize (GObject *object)
+{
+  HdInventory *self = HD_INVENTORY (object);
+
+  g_clear_handle_id (&self->monitor_source, g_source_remove);
+  g_clear_pointer (&self->monitor, udev_monitor_unref);
+  g_clear_pointer (&self->udev, udev_unref);
+  g_clear_pointer (&self->by_syspath, g_hash_table_unref);
+  g_clear_pointer (&self->by_name, g_hash_table_unref);
+  G_OBJECT_CLASS (hd_inventory_parent_class)->finalize (object);
+}
+
+static void
+hd_inventory_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+{
+  HdInventory *self = HD_INVENTORY (object);
+
+  switch (prop_id)
+    {
+    case PROP_PRIVILEGED:
+      self->privileged = g_value_get_boolean (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+hd_inventory_class_init (HdInventoryClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = hd_inventory_finalize;
+  object_class->set_property = hd_inventory_set_property;
+
+  g_object_class_install_property (object_class, PROP_PRIVILEGED,
+    g_param_spec_boolean ("privileged", NULL, NULL, TRUE,
+                          G_PARAM_WRITABLE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS));
+
+  signals[SIGNAL_ADDED] = g_signal_new ("device-added", G_TYPE_FROM_CLASS (klass),
+                                        G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                        G_TYPE_NONE, 1, G_TYPE_POINTER);
+  signals[SIGNAL_REMOVED] = g_signal_new ("device-removed", G_TYPE_FROM_CLASS (klass),
+                                          G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                          G_TYPE_NONE, 1, G_TYPE_POINTER);
+  signals[SIGNAL_CHANGED] = g_signal_new ("device-changed", G_TYPE_FROM_CLASS (klass),
+                                          G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                          G_TYPE_NONE, 1, G_TYPE_POINTER);
+}
+
+static void
+hd_inventory_init (HdInventory *self)
+{
+  self->by_name = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                         (GDestroyNotify) hd_node_device_unref);
+  self->by_syspath = g_hash_table_new (g_str_hash, g_str_equal);
+}
+
+HdInventory *
+hd_inventory_new (gboolean privileged, GError **error)
+{
+  return g_initable_new (HD_TYPE_INVENTORY, NULL, error, "privileged", privileged, NULL);
+}
+
+HdNodeDevice *
+hd_inventory_lookup (HdInventory *self, const char *name)
+{
+  HdNodeDevice *dev;
+
+  g_return_val_if_fail (HD_IS_INVENTORY (self), NULL);
+  if (name == NULL)
+    return NULL;
+  dev = g_hash_table_lookup (self->by_name, name);
+  return dev ? hd_node_device_ref (dev) : NULL;
+}
+
+HdNodeDevice *
+hd_inventory_lookup_address (HdInventory *self, const HdPciAddress *addr)
+{
+  g_autofree char *name = hd_pci_address_to_nodedev_name (addr);
+
+  return hd_inventory_lookup (self, name);
+}
+
+HdNodeDevice *
+hd_inventory_refresh (HdInventory *self, const char *name)
+{
+  HdNodeDevice *dev = g_hash_table_lookup (self->by_name, name);
+  HdNodeDevice *fresh;
+
+  if (dev == NULL)
+    return NULL;
+  fresh = hd_node_device_refresh (dev);
+  if (fresh != dev)
+    store (self, fresh);
+  return fresh;
+}
+
+static int
+compare_devices (gconstpointer a, gconstpointer b)
+{
+  const HdNodeDevice *da = *(HdNodeDevice *const *) a;
+  const HdNodeDevice *db = *(HdNodeDevice *const *) b;
+
+  if (da->kind != db->kind)
+    return da->kind == HD_NODE_DEVICE_SYSTEM ? -1 : 1;
+  if (da->kind == HD_NODE_DEVICE_SYSTEM)
+    return 0;
+  return hd_pci_address_compare (&da->pci->address, &db->pci->address);
+}
+
+GPtrArray *
+hd_inventory_list (HdInventory *self)
+{
+  GPtrArray *list = g_ptr_array_new_with_free_func ((GDestroyNotify) hd_node_device_unref);
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, self->by_name);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    g_ptr_array_add (list, hd_node_device_ref (value));
+  g_ptr_array_sort (list, compare_devices);
+  return list;
+}
+
+guint
+hd_inventory_get_n_devices (HdInventory *self)
+{
+  return g_hash_table_size (self->by_name);
+}
+
+guint
+hd_inventory_get_n_enumerations (HdInventory *self)
+{
+  return self->n_enumerations;
+}

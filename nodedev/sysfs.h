@@ -1,0 +1,32 @@
+/* Small, bounded readers for sysfs attributes (read-only). */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* An attribute's text without its trailing newline (as libudev returns it), or NULL (with
+ * @error set) when it cannot be read.  Reads at most one page, as sysfs
+ * attributes never hold more. */
+char *hd_sysfs_read_attr (const char *dir, const char *attr, GError **error);
+
+/* Parses an attribute as an integer in @base; FALSE when it is missing or
+ * not a number. */
+gboolean hd_sysfs_read_int (const char *dir, const char *attr, guint base, gint64 *value);
+
+/* The last component of the symlink @dir/@attr, or NULL if it is no link. */
+char *hd_sysfs_read_link_basename (const char *dir, const char *attr);
+
+gboolean hd_sysfs_exists (const char *dir, const char *attr);
+
+/* The hash kernfs orders a directory by (fs/kernfs/dir.c
+ * kernfs_name_hash, for entries without a namespace). */
+guint hd_kernfs_name_hash (const char *name);
+
+/* The entries of @path in the order readdir() returns them on sysfs:
+ * ascending kernfs hash, then name.  On sysfs this is the order the kernel
+ * hands out anyway; on a testbed (tmpfs, ext4) it makes the result what
+ * the real kernel would have shown libvirt. */
+GPtrArray *hd_sysfs_list_dir (const char *path, GError **error);
+
+G_END_DECLS

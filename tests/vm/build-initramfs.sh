@@ -191,9 +191,12 @@ else
     echo "hostdevd-vm: interactive shell; exit it to power off"
     setsid -c /bin/bash -i < /dev/ttyS0 > /dev/ttyS0 2>&1
 fi
+# Power off.  PID 1 must not exit meanwhile (that panics the kernel) and must
+# not exec anything from the 9p root, which goes away: block on a FIFO.
 sync
+mkfifo /run/hostdevd-vm/halt
 echo o > /proc/sysrq-trigger
-sleep 30
+while :; do read -r _ < /run/hostdevd-vm/halt; done
 STAGE2
 chmod 755 /newroot/run/hostdevd-vm/stage2
 exec switch_root /newroot /run/hostdevd-vm/stage2 "$run"

@@ -6,7 +6,9 @@
 #   run-guest.sh --shell OUTDIR [EXTRA-QEMU-ARGS...]     (interactive, serial on stdio)
 #
 # The devices are those of vm-testbed.md at the addresses listed there, plus
-# the writable 9p share "out" at 0000:00:07.0 (virtio-pci, its own IOMMU group).
+# the writable 9p share "out" at 0000:00:07.0 (virtio-pci, its own IOMMU group)
+# and a fixed SMBIOS UUID (HOSTDEVD_VM_UUID): without one the guest has no
+# product_uuid and libvirtd makes up a random host UUID for `computer`.
 # The guest's root is this machine's root filesystem (read-only 9p + tmpfs
 # overlay), so GUEST-SCRIPT and everything it uses are seen at the same paths.
 # GUEST-SCRIPT runs as root in the guest as `GUEST-SCRIPT /out`, where /out is
@@ -74,6 +76,7 @@ rm -f "$outdir/exit-status" "$log" "$qmp"
 
 set -- -accel tcg -smp 2 -m 2048 -nographic -no-reboot \
     -M q35,kernel-irqchip=split -device intel-iommu,intremap=on \
+    -uuid "${HOSTDEVD_VM_UUID:-5bd9a5b3-2e64-4d8f-9b6a-7c1f0e3d2a10}" \
     -kernel "/boot/vmlinuz-$K" -initrd "$initrd" \
     -append "$append" \
     -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \

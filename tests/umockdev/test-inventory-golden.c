@@ -59,6 +59,7 @@ test_golden (gconstpointer data)
   guint n_expected = 0;
 
   g_assert_no_error (error);
+  g_assert_nonnull (bed);
   inventory = hd_inventory_new (TRUE, &error);
   g_assert_no_error (error);
 

@@ -18,7 +18,7 @@ like a QEMU q35 guest with real devices passed in:
           (all three in one IOMMU group)
 
 plus /sys/devices/virtual/dmi/id.  Not expressible in the umockdev format and
-left to the loader (see complete-sysfs.sh): /sys/kernel/iommu_groups/N/devices
+left to the loader (complete-sysfs.py): /sys/kernel/iommu_groups/N/devices
 and /sys/bus/pci/drivers/NAME, the targets of the iommu_group and driver links.
 """
 import os
@@ -30,10 +30,17 @@ import sys
 # ids: vendor, device, subsystem vendor, subsystem device, revision
 # cls: 24-bit class code; drv: bound driver or None; grp: IOMMU group
 # pcie: (PCIe type, (cap speed, cap width, sta speed, sta width, port)) or
-#       (type, None) for no link registers; None = no PCIe capability
+#       (type, None) for no link registers; None = no PCIe capability.
+#       Speeds are LNKCAP/LNKSTA codes: 1 2.5, 2 5, 3 8, 4 16 GT/s; type 0
+#       endpoint, 1 legacy endpoint, 4 root port, 7 PCIe-to-PCI bridge,
+#       9 Root Complex Integrated Endpoint; VFs have all-zero link registers
 # caps: standard capabilities besides PCIe, in chain order
 # ext: extended capabilities at 0x100 (4096-byte config) or None (256 bytes)
-# bars: (BAR index, kind, size), kind io / m32 / m64p
+# bars: (BAR index, kind, size), kind io / m32 / m32p / m64 / m64p
+#       (p = prefetchable)
+# Debian 12's pci.ids knows neither vendor 1234 (QEMU VGA) nor 1b36:000e
+# (QEMU PCIe-to-PCI bridge): libvirt prints self-closing <vendor/>/<product/>.
+# VF groups are numbered last: the kernel creates VFs after boot.
 # reset: sysfs reset_method (None: attribute absent)
 ROOT_PORT = dict(ids=(0x1b36, 0x000c, 0x1b36, 0x0000, 0x00), cls=0x060400,
                  drv="pcieport", caps=["ssvid", "msix"], ext=["aer", "acs"],
@@ -205,10 +212,10 @@ def std_cap(c, d, name):
         o = c.cap(0x0d, 8)
         c.w16(o + 4, d["ids"][2])
         c.w16(o + 6, d["ids"][3])
-    elif name == "pcix":                       # 64-bit, 133/266 MHz capable
+    elif name == "pcix":                       # 64-bit, 133 and 266 MHz capable
         o = c.cap(0x07, 8)
         bus, dev, fn = addr_parts(d["addr"])[1:]
-        c.w32(o + 4, 0x20030000 | bus << 8 | dev << 3 | fn)
+        c.w32(o + 4, 0x40030000 | bus << 8 | dev << 3 | fn)
     elif name == "shpc":
         c.cap(0x0c, 8)
     elif name == "pcie":
@@ -259,7 +266,7 @@ def build_config(d):
     c.w32(0x08, d["cls"] << 8 | rev)
     c.w8(0x0c, 0x10)
     c.w8(0x0e, (1 if bridge else 0) | (0x80 if d.get("mf") else 0))
-    for bar, (kind, start, size) in d["res"].items():
+    for bar, (kind, start, size) in d["res"].items() if not is_vf else ():
         lo = start & 0xffffffff
         c.w32(0x10 + 4 * bar, lo | {"io": 1, "m32": 0, "m32p": 8,
                                     "m64": 4, "m64p": 0xc}[kind])
@@ -299,7 +306,7 @@ def addr_parts(addr):
 def allocate(devs):
     """Assign BARs (and bridge windows, bus numbers) depth-first, like firmware."""
     by_addr = {d["addr"]: d for d in devs}
-    cursor = {"io": 0xc000, "m32": 0xfc000000, "m64": 0x800000000}
+    cursor = {"io": 0xc000, "m32": 0xc0000000, "m64": 0x800000000}
 
     def align(kind, a):
         cursor[kind] = (cursor[kind] + a - 1) & ~(a - 1)

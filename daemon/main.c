@@ -5,6 +5,8 @@
 
 #include <locale.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <glib-unix.h>
@@ -13,6 +15,10 @@
 #include <systemd/sd-daemon.h>
 
 #include "nodedev/inventory.h"
+#include "remote/rpc-server.h"
+
+#define DEFAULT_RW_SOCKET RUNSTATEDIR "/libvirt/virtnodedevd-sock"
+#define DEFAULT_RO_SOCKET RUNSTATEDIR "/libvirt/virtnodedevd-sock-ro"
 
 static gboolean
 on_quit_signal (gpointer user_data)
@@ -42,6 +48,44 @@ on_device_changed (HdInventory *inventory, HdNodeDevice *dev, gpointer user_data
   g_debug ("Device %s changed (driver %s)", dev->name, dev->driver ? dev->driver : "none");
 }
 
+/* A thousand idle clients must not lock out the next one: take every
+ * descriptor the hard limit allows. */
+static void
+raise_fd_limit (void)
+{
+  struct rlimit rl;
+
+  if (getrlimit (RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max)
+    {
+      rl.rlim_cur = rl.rlim_max;
+      setrlimit (RLIMIT_NOFILE, &rl);
+    }
+}
+
+/* Sockets handed over by systemd: the one whose path is @ro_path is the
+ * read-only one.  Returns how many were taken. */
+static int
+listen_activated (HdRpcServer *server, const char *ro_path, GError **error)
+{
+  int n = sd_listen_fds (TRUE);
+
+  for (int i = 0; i < n; i++)
+    {
+      int fd = SD_LISTEN_FDS_START + i;
+      gboolean readonly = sd_is_socket_unix (fd, SOCK_STREAM, 1, ro_path, 0) > 0;
+
+      if (sd_is_socket_unix (fd, SOCK_STREAM, 1, NULL, 0) <= 0)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                       _("socket activation passed fd %d, which is not a listening unix socket"), fd);
+          return -1;
+        }
+      if (!hd_rpc_server_listen_fd (server, fd, readonly, error))
+        return -1;
+    }
+  return MAX (n, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -49,9 +93,20 @@ main (int argc, char **argv)
   g_autoptr(GError) error = NULL;
   g_autoptr(GMainLoop) loop = NULL;
   g_autoptr(HdInventory) inventory = NULL;
+  g_autoptr(HdRpcServer) rpc = NULL;
+  g_autofree char *rw_socket = NULL;
+  g_autofree char *ro_socket = NULL;
   gboolean version = FALSE;
   gboolean verbose = FALSE;
+  int handshake_timeout = 30;
+  int n_activated;
   const GOptionEntry entries[] = {
+    { "socket", 0, 0, G_OPTION_ARG_FILENAME, &rw_socket,
+      N_("The read-write libvirt socket (default " DEFAULT_RW_SOCKET ")"), N_("PATH") },
+    { "ro-socket", 0, 0, G_OPTION_ARG_FILENAME, &ro_socket,
+      N_("The read-only libvirt socket (default " DEFAULT_RO_SOCKET ")"), N_("PATH") },
+    { "handshake-timeout", 0, 0, G_OPTION_ARG_INT, &handshake_timeout,
+      N_("Drop clients that have not opened a connection after this many seconds"), N_("SECONDS") },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, N_("Print debug messages"), NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version, N_("Print the version and exit"), NULL },
     { NULL }
@@ -79,6 +134,12 @@ main (int argc, char **argv)
   if (verbose)
     g_log_set_debug_enabled (TRUE);
 
+  if (rw_socket == NULL)
+    rw_socket = g_strdup (DEFAULT_RW_SOCKET);
+  if (ro_socket == NULL)
+    ro_socket = g_strdup (DEFAULT_RO_SOCKET);
+  raise_fd_limit ();
+
   loop = g_main_loop_new (NULL, FALSE);
   g_unix_signal_add (SIGTERM, on_quit_signal, loop);
   g_unix_signal_add (SIGINT, on_quit_signal, loop);
@@ -92,6 +153,22 @@ main (int argc, char **argv)
   g_signal_connect (inventory, "device-added", G_CALLBACK (on_device_added), NULL);
   g_signal_connect (inventory, "device-removed", G_CALLBACK (on_device_removed), NULL);
   g_signal_connect (inventory, "device-changed", G_CALLBACK (on_device_changed), NULL);
+
+  rpc = hd_rpc_server_new (inventory);
+  hd_rpc_server_set_handshake_timeout (rpc, (guint) MAX (handshake_timeout, 1));
+  n_activated = listen_activated (rpc, ro_socket, &error);
+  if (n_activated < 0)
+    {
+      g_printerr ("%s\n", error->message);
+      return EXIT_FAILURE;
+    }
+  if (n_activated == 0 &&
+      (!hd_rpc_server_listen_path (rpc, rw_socket, 0600, FALSE, &error) ||
+       !hd_rpc_server_listen_path (rpc, ro_socket, 0666, TRUE, &error)))
+    {
+      g_printerr (_("Cannot listen for libvirt clients: %s\n"), error->message);
+      return EXIT_FAILURE;
+    }
 
   g_message (_("Watching %u node devices"), hd_inventory_get_n_devices (inventory));
   sd_notify (0, "READY=1");

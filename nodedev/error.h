@@ -17,4 +17,6 @@ typedef enum {
   HD_ERROR_NOT_SUPPORTED,     /* not possible on this host */
 } HdError;
 
+#define HD_ERROR_LAST (HD_ERROR_NOT_SUPPORTED + 1)
+
 G_END_DECLS

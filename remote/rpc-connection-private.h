@@ -1,0 +1,51 @@
+/* Shared between the connection and the procedure tables. */
+#pragma once
+
+#include "rpc-connection.h"
+#include "rpc-error.h"
+#include "xdr.h"
+
+typedef struct {
+  gint32 callback_id;
+  gint32 event_id;
+  char *device;              /* NULL: every device */
+} HdRpcEventRegistration;
+
+struct _HdRpcConnection {
+  HdInventory *inventory;
+  gboolean readonly;
+  gboolean open;
+  gboolean closing;
+  guint peer_uid;
+  GHashTable *identity;      /* CONNECT_SET_IDENTITY parameters, as text */
+  GArray *events;            /* HdRpcEventRegistration */
+  gint32 next_callback_id;
+  HdRpcSendFunc send;
+  gpointer send_data;
+};
+
+/* A handler decodes its arguments from @args, writes its return value to
+ * @ret and returns TRUE, or fills @err and returns FALSE. */
+typedef gboolean (*HdRpcHandler) (HdRpcConnection *c, HdXdrReader *args,
+                                  HdXdrWriter *ret, HdRpcError *err);
+
+typedef struct {
+  gint32 proc;
+  HdRpcHandler handler;
+  gboolean before_open;      /* allowed before CONNECT_OPEN */
+} HdRpcProcedureDef;
+
+/* The node-device procedures (nodedev-procedures.c). */
+const HdRpcProcedureDef *hd_rpc_nodedev_procedures (guint *n);
+
+/* "Unable to decode message payload", libvirt's answer to bad arguments. */
+gboolean hd_rpc_decode_failed (HdRpcError *err);
+
+/* virCheckFlags's refusal for @function. */
+gboolean hd_rpc_unsupported_flags (HdRpcError *err, guint flags, const char *function);
+
+/* Event registrations, for the event procedures: a new callback id, or an
+ * error once a connection holds too many. */
+gboolean hd_rpc_connection_add_event (HdRpcConnection *c, gint32 event_id, const char *device,
+                                      gint32 *callback_id, HdRpcError *err);
+gboolean hd_rpc_connection_remove_event (HdRpcConnection *c, gint32 callback_id, HdRpcError *err);

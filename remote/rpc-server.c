@@ -1,0 +1,530 @@
+#include "config.h"
+
+#define G_LOG_DOMAIN "HostdevdRpc"
+
+#include "rpc-server.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "nodedev/error.h"
+#include "rpc-connection.h"
+#include "rpc-message.h"
+
+/* Stop dispatching a client's calls while this much output waits for it:
+ * a client that never reads its replies stalls only itself. */
+#define OUTPUT_HIGH_WATER (256 * 1024)
+/* Events keep coming whether a client reads or not; past this the client
+ * is disconnected. */
+#define OUTPUT_MAX (8 * 1024 * 1024)
+/* Unconsumed input held while dispatching is paused. */
+#define INPUT_MAX (HD_RPC_CALL_MAX + 64 * 1024)
+#define READ_CHUNK 16384
+#define DEFAULT_HANDSHAKE_TIMEOUT 30
+
+typedef struct {
+  HdRpcServer *server;       /* not owned */
+  GSocket *socket;
+  GSource *in_source;
+  GSource *out_source;
+  HdRpcFramer framer;
+  HdRpcConnection *conn;
+  GByteArray *input;         /* read but not yet framed */
+  GQueue output;             /* GBytes */
+  gsize output_offset;       /* into the head */
+  gsize output_bytes;
+  guint handshake_timeout;
+  gboolean closing;          /* close once the output is written */
+  guint uid;
+} Client;
+
+typedef struct {
+  GSocket *socket;
+  GSource *source;
+  gboolean readonly;
+  char *path;                /* to unlink at exit; NULL for inherited sockets */
+} Listener;
+
+struct _HdRpcServer {
+  GObject parent_instance;
+  HdInventory *inventory;
+  GPtrArray *listeners;      /* Listener */
+  GHashTable *clients;       /* Client set */
+  guint handshake_seconds;
+  gulong handlers[3];
+};
+
+G_DEFINE_TYPE (HdRpcServer, hd_rpc_server, G_TYPE_OBJECT)
+
+static void client_update_sources (Client *client);
+
+static void
+client_free (Client *client)
+{
+  if (client->in_source != NULL)
+    {
+      g_source_destroy (client->in_source);
+      g_source_unref (client->in_source);
+    }
+  if (client->out_source != NULL)
+    {
+      g_source_destroy (client->out_source);
+      g_source_unref (client->out_source);
+    }
+  g_clear_handle_id (&client->handshake_timeout, g_source_remove);
+  g_clear_pointer (&client->conn, hd_rpc_connection_free);
+  hd_rpc_framer_clear (&client->framer);
+  g_clear_pointer (&client->input, g_byte_array_unref);
+  g_queue_clear_full (&client->output, (GDestroyNotify) g_bytes_unref);
+  if (client->socket != NULL)
+    g_socket_close (client->socket, NULL);
+  g_clear_object (&client->socket);
+  g_free (client);
+}
+
+static void
+client_drop (Client *client, const char *why)
+{
+  g_debug ("dropping client (uid %u): %s", client->uid, why);
+  g_hash_table_remove (client->server->clients, client);
+}
+
+static void
+client_send (GBytes *packet, gpointer user_data)
+{
+  Client *client = user_data;
+
+  g_queue_push_tail (&client->output, g_bytes_ref (packet));
+  client->output_bytes += g_bytes_get_size (packet);
+}
+
+static gboolean
+on_packet (const guint8 *packet, gsize len, gpointer user_data)
+{
+  Client *client = user_data;
+
+  if (!hd_rpc_connection_dispatch (client->conn, packet, len))
+    {
+      client->closing = TRUE;
+      return FALSE;
+    }
+  return client->output_bytes < OUTPUT_HIGH_WATER;
+}
+
+/* Frames and dispatches buffered input while the client's output is below
+ * the high-water mark.  FALSE: the client was dropped. */
+static gboolean
+client_process_input (Client *client)
+{
+  g_autoptr(GError) error = NULL;
+  gssize used;
+
+  if (client->closing || client->input->len == 0 || client->output_bytes >= OUTPUT_HIGH_WATER)
+    return TRUE;
+  used = hd_rpc_framer_feed (&client->framer, client->input->data, client->input->len,
+                             on_packet, client, &error);
+  if (used < 0)
+    {
+      client_drop (client, error->message);
+      return FALSE;
+    }
+  g_byte_array_remove_range (client->input, 0, (guint) used);
+  return TRUE;
+}
+
+static gboolean
+client_flush (Client *client)
+{
+  while (!g_queue_is_empty (&client->output))
+    {
+      GBytes *head = g_queue_peek_head (&client->output);
+      gsize size;
+      const guint8 *data = g_bytes_get_data (head, &size);
+      g_autoptr(GError) error = NULL;
+      gssize n = g_socket_send (client->socket, (const char *) data + client->output_offset,
+                                size - client->output_offset, NULL, &error);
+
+      if (n < 0)
+        {
+          if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+            return TRUE;
+          client_drop (client, error->message);
+          return FALSE;
+        }
+      client->output_offset += (gsize) n;
+      client->output_bytes -= (gsize) n;
+      if (client->output_offset == size)
+        {
+          g_bytes_unref (g_queue_pop_head (&client->output));
+          client->output_offset = 0;
+        }
+    }
+  if (client->closing)
+    {
+      client_drop (client, "closed");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+on_client_out (GSocket *socket, GIOCondition condition, gpointer user_data)
+{
+  Client *client = user_data;
+
+  if (!client_flush (client) || !client_process_input (client) || !client_flush (client))
+    return G_SOURCE_REMOVE;   /* the client is gone, and with it this source */
+  client_update_sources (client);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_client_in (GSocket *socket, GIOCondition condition, gpointer user_data)
+{
+  Client *client = user_data;
+  g_autoptr(GError) error = NULL;
+  guint8 buf[READ_CHUNK];
+  gssize n;
+
+  n = g_socket_receive (socket, (char *) buf, sizeof buf, NULL, &error);
+  if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+    return G_SOURCE_CONTINUE;
+  if (n <= 0)
+    {
+      client_drop (client, n == 0 ? "end of stream" : error->message);
+      return G_SOURCE_REMOVE;
+    }
+  g_byte_array_append (client->input, buf, (guint) n);
+  if (!client_process_input (client) || !client_flush (client))
+    return G_SOURCE_REMOVE;
+  client_update_sources (client);
+  return G_SOURCE_CONTINUE;
+}
+
+static GSource *
+watch (Client *client, GIOCondition condition, GSocketSourceFunc func)
+{
+  GSource *source = g_socket_create_source (client->socket, condition, NULL);
+
+  g_source_set_callback (source, G_SOURCE_FUNC (func), client, NULL);
+  g_source_attach (source, NULL);
+  return source;
+}
+
+static void
+stop_watch (GSource **source)
+{
+  if (*source == NULL)
+    return;
+  g_source_destroy (*source);
+  g_clear_pointer (source, g_source_unref);
+}
+
+/* Reads only while there is room to buffer and reply; writes only while
+ * there is something to write. */
+static void
+client_update_sources (Client *client)
+{
+  gboolean want_in = !client->closing && client->input->len < INPUT_MAX &&
+                     client->output_bytes < OUTPUT_HIGH_WATER;
+  gboolean want_out = client->output_bytes > 0;
+
+  if (want_in && client->in_source == NULL)
+    client->in_source = watch (client, G_IO_IN | G_IO_HUP | G_IO_ERR, on_client_in);
+  else if (!want_in)
+    stop_watch (&client->in_source);
+
+  if (want_out && client->out_source == NULL)
+    client->out_source = watch (client, G_IO_OUT | G_IO_HUP | G_IO_ERR, on_client_out);
+  else if (!want_out)
+    stop_watch (&client->out_source);
+}
+
+static gboolean
+on_handshake_timeout (gpointer user_data)
+{
+  Client *client = user_data;
+
+  client->handshake_timeout = 0;
+  if (!hd_rpc_connection_is_open (client->conn))
+    client_drop (client, "no CONNECT_OPEN before the handshake deadline");
+  return G_SOURCE_REMOVE;
+}
+
+static void
+accept_client (HdRpcServer *self, Listener *listener, GSocket *socket)
+{
+  g_autoptr(GCredentials) creds = g_socket_get_credentials (socket, NULL);
+  Client *client = g_new0 (Client, 1);
+
+  client->server = self;
+  client->socket = socket;
+  client->uid = creds ? (guint) g_credentials_get_unix_user (creds, NULL) : G_MAXUINT;
+  g_socket_set_blocking (socket, FALSE);
+  hd_rpc_framer_init (&client->framer, HD_RPC_CALL_MAX);
+  client->input = g_byte_array_new ();
+  g_queue_init (&client->output);
+  client->conn = hd_rpc_connection_new (self->inventory, listener->readonly, client->uid,
+                                        client_send, client);
+  client->handshake_timeout = g_timeout_add_seconds (self->handshake_seconds,
+                                                     on_handshake_timeout, client);
+  g_hash_table_add (self->clients, client);
+  client_update_sources (client);
+  g_debug ("client connected (uid %u, %s socket), %u clients", client->uid,
+           listener->readonly ? "read-only" : "read-write", g_hash_table_size (self->clients));
+}
+
+static gboolean
+on_listener_ready (GSocket *socket, GIOCondition condition, gpointer user_data)
+{
+  Listener *listener = user_data;
+  HdRpcServer *self = g_object_get_data (G_OBJECT (socket), "hd-server");
+
+  for (;;)
+    {
+      g_autoptr(GError) error = NULL;
+      GSocket *conn = g_socket_accept (socket, NULL, &error);
+
+      if (conn == NULL)
+        {
+          if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+            g_warning ("Cannot accept a client: %s", error->message);
+          break;
+        }
+      accept_client (self, listener, conn);
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+listener_free (Listener *listener)
+{
+  if (listener->source != NULL)
+    {
+      g_source_destroy (listener->source);
+      g_source_unref (listener->source);
+    }
+  if (listener->path != NULL)
+    unlink (listener->path);
+  g_free (listener->path);
+  g_clear_object (&listener->socket);
+  g_free (listener);
+}
+
+static gboolean
+add_listener (HdRpcServer *self, GSocket *socket, gboolean readonly, const char *path)
+{
+  Listener *listener = g_new0 (Listener, 1);
+
+  listener->socket = socket;
+  listener->readonly = readonly;
+  listener->path = g_strdup (path);
+  g_socket_set_blocking (socket, FALSE);
+  g_object_set_data (G_OBJECT (socket), "hd-server", self);
+  listener->source = g_socket_create_source (socket, G_IO_IN, NULL);
+  g_source_set_callback (listener->source, G_SOURCE_FUNC (on_listener_ready), listener, NULL);
+  g_source_attach (listener->source, NULL);
+  g_ptr_array_add (self->listeners, listener);
+  return TRUE;
+}
+
+gboolean
+hd_rpc_server_listen_fd (HdRpcServer *self, int fd, gboolean readonly, GError **error)
+{
+  GSocket *socket = g_socket_new_from_fd (fd, error);
+
+  if (socket == NULL)
+    return FALSE;
+  return add_listener (self, socket, readonly, NULL);
+}
+
+/* Another process answering on @path means it is live. */
+static gboolean
+socket_is_live (const char *path)
+{
+  g_autoptr(GSocket) probe = g_socket_new (G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_STREAM, 0, NULL);
+  g_autoptr(GSocketAddress) address = g_unix_socket_address_new (path);
+
+  return probe != NULL && g_socket_connect (probe, address, NULL, NULL);
+}
+
+gboolean
+hd_rpc_server_listen_path (HdRpcServer *self, const char *path, guint mode,
+                           gboolean readonly, GError **error)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(GSocketAddress) address = NULL;
+  struct stat st;
+  mode_t old_umask;
+  gboolean bound;
+
+  if (strlen (path) >= sizeof (((struct sockaddr_un *) NULL)->sun_path))
+    {
+      g_set_error (error, HD_ERROR, HD_ERROR_INVALID_ARGUMENT, "socket path too long: %s", path);
+      return FALSE;
+    }
+  if (g_mkdir_with_parents (dir, 0755) < 0)
+    {
+      int saved = errno;
+      g_set_error (error, HD_ERROR, HD_ERROR_FAILED, "cannot create %s: %s", dir, g_strerror (saved));
+      return FALSE;
+    }
+  if (lstat (path, &st) == 0)
+    {
+      if (!S_ISSOCK (st.st_mode))
+        {
+          g_set_error (error, HD_ERROR, HD_ERROR_FAILED,
+                       "%s exists and is not a socket; refusing to replace it", path);
+          return FALSE;
+        }
+      if (socket_is_live (path))
+        {
+          g_set_error (error, HD_ERROR, HD_ERROR_FAILED,
+                       "another process is listening on %s (virtnodedevd or libvirtd?)", path);
+          return FALSE;
+        }
+      g_debug ("replacing stale socket %s", path);
+      unlink (path);
+    }
+
+  socket = g_socket_new (G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_STREAM, 0, error);
+  if (socket == NULL)
+    return FALSE;
+  address = g_unix_socket_address_new (path);
+  /* Created with no access at all, opened up to @mode once bound: nobody
+   * can connect in between with more rights than @mode gives. */
+  old_umask = umask (0777);
+  bound = g_socket_bind (socket, address, FALSE, error);
+  umask (old_umask);
+  if (!bound)
+    return FALSE;
+  if (chmod (path, mode) < 0)
+    {
+      int saved = errno;
+      unlink (path);
+      g_set_error (error, HD_ERROR, HD_ERROR_FAILED, "cannot chmod %s: %s", path, g_strerror (saved));
+      return FALSE;
+    }
+  g_socket_set_listen_backlog (socket, SOMAXCONN);
+  if (!g_socket_listen (socket, error))
+    {
+      unlink (path);
+      return FALSE;
+    }
+  return add_listener (self, g_steal_pointer (&socket), readonly, path);
+}
+
+void
+hd_rpc_server_set_handshake_timeout (HdRpcServer *self, guint seconds)
+{
+  self->handshake_seconds = MAX (seconds, 1);
+}
+
+guint
+hd_rpc_server_get_n_clients (HdRpcServer *self)
+{
+  return g_hash_table_size (self->clients);
+}
+
+/* Events go out after the current dispatch; a client over its output
+ * bound is dropped rather than buffered without end. */
+static void
+flush_events (HdRpcServer *self)
+{
+  GHashTableIter iter;
+  gpointer key;
+  g_autoptr(GPtrArray) over = g_ptr_array_new ();
+
+  g_hash_table_iter_init (&iter, self->clients);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    {
+      Client *client = key;
+      if (client->output_bytes > OUTPUT_MAX)
+        g_ptr_array_add (over, client);
+      else
+        client_update_sources (client);
+    }
+  for (guint i = 0; i < over->len; i++)
+    client_drop (g_ptr_array_index (over, i), "too much unread output");
+}
+
+static void
+on_device_added (HdInventory *inventory, HdNodeDevice *dev, HdRpcServer *self)
+{
+  GHashTableIter iter;
+  gpointer key;
+
+  g_hash_table_iter_init (&iter, self->clients);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    hd_rpc_connection_device_event (((Client *) key)->conn, dev, VIR_NODE_DEVICE_EVENT_CREATED);
+  flush_events (self);
+}
+
+static void
+on_device_removed (HdInventory *inventory, HdNodeDevice *dev, HdRpcServer *self)
+{
+  GHashTableIter iter;
+  gpointer key;
+
+  g_hash_table_iter_init (&iter, self->clients);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    hd_rpc_connection_device_event (((Client *) key)->conn, dev, VIR_NODE_DEVICE_EVENT_DELETED);
+  flush_events (self);
+}
+
+static void
+on_device_changed (HdInventory *inventory, HdNodeDevice *dev, HdRpcServer *self)
+{
+  GHashTableIter iter;
+  gpointer key;
+
+  g_hash_table_iter_init (&iter, self->clients);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    hd_rpc_connection_device_update (((Client *) key)->conn, dev);
+  flush_events (self);
+}
+
+static void
+hd_rpc_server_dispose (GObject *object)
+{
+  HdRpcServer *self = HD_RPC_SERVER (object);
+
+  for (guint i = 0; i < G_N_ELEMENTS (self->handlers); i++)
+    if (self->handlers[i] != 0 && self->inventory != NULL)
+      g_clear_signal_handler (&self->handlers[i], self->inventory);
+  g_clear_pointer (&self->clients, g_hash_table_unref);
+  g_clear_pointer (&self->listeners, g_ptr_array_unref);
+  g_clear_object (&self->inventory);
+  G_OBJECT_CLASS (hd_rpc_server_parent_class)->dispose (object);
+}
+
+static void
+hd_rpc_server_class_init (HdRpcServerClass *klass)
+{
+  G_OBJECT_CLASS (klass)->dispose = hd_rpc_server_dispose;
+}
+
+static void
+hd_rpc_server_init (HdRpcServer *self)
+{
+  self->listeners = g_ptr_array_new_with_free_func ((GDestroyNotify) listener_free);
+  self->clients = g_hash_table_new_full (NULL, NULL, (GDestroyNotify) client_free, NULL);
+  self->handshake_seconds = DEFAULT_HANDSHAKE_TIMEOUT;
+}
+
+HdRpcServer *
+hd_rpc_server_new (HdInventory *inventory)
+{
+  HdRpcServer *self = g_object_new (HD_TYPE_RPC_SERVER, NULL);
+
+  self->inventory = g_object_ref (inventory);
+  self->handlers[0] = g_signal_connect (inventory, "device-added", G_CALLBACK (on_device_added), self);
+  self->handlers[1] = g_signal_connect (inventory, "device-removed", G_CALLBACK (on_device_removed), self);
+  self->handlers[2] = g_signal_connect (inventory, "device-changed", G_CALLBACK (on_device_changed), self);
+  return self;
+}

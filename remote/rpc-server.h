@@ -1,0 +1,31 @@
+/* The libvirt RPC door: listening unix sockets (created or handed over by
+ * systemd), one HdRpcConnection per client, non-blocking I/O on the main
+ * loop with bounded buffers, and inventory events forwarded to clients. */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "nodedev/inventory.h"
+
+G_BEGIN_DECLS
+
+#define HD_TYPE_RPC_SERVER (hd_rpc_server_get_type ())
+G_DECLARE_FINAL_TYPE (HdRpcServer, hd_rpc_server, HD, RPC_SERVER, GObject)
+
+HdRpcServer *hd_rpc_server_new (HdInventory *inventory);
+
+/* Creates and listens on a unix socket at @path with @mode.  A stale
+ * socket file is replaced; a live one (another process answers on it) is
+ * an error, as is any file that is not a socket. */
+gboolean hd_rpc_server_listen_path (HdRpcServer *self, const char *path, guint mode,
+                                    gboolean readonly, GError **error);
+
+/* Serves an already listening socket (systemd socket activation). */
+gboolean hd_rpc_server_listen_fd (HdRpcServer *self, int fd, gboolean readonly, GError **error);
+
+/* Connections that have not completed CONNECT_OPEN by then are dropped. */
+void hd_rpc_server_set_handshake_timeout (HdRpcServer *self, guint seconds);
+
+guint hd_rpc_server_get_n_clients (HdRpcServer *self);
+
+G_END_DECLS

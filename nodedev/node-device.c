@@ -3,6 +3,7 @@
 #include "node-device.h"
 
 #include <string.h>
+#include <unistd.h>
 
 #include "error.h"
 #include "pci-ids.h"
@@ -174,6 +175,17 @@ hd_node_device_new_computer (const char *dmi_dir)
   return dev;
 }
 
+/* nodeDeviceUpdateDriverName: no driver unless the link resolves. */
+static char *
+read_driver (const char *syspath)
+{
+  g_autofree char *link = g_build_filename (syspath, "driver", NULL);
+
+  if (access (link, R_OK) < 0)
+    return NULL;
+  return hd_sysfs_read_link_basename (syspath, "driver");
+}
+
 static gboolean
 read_link_address (const char *syspath, const char *link, HdPciAddress *addr)
 {
@@ -340,7 +352,7 @@ hd_node_device_new_pci (const char *syspath,
         g_debug ("%s: %s", dev->name, local->message);
     }
 
-  dev->driver = hd_sysfs_read_link_basename (syspath, "driver");
+  dev->driver = read_driver (syspath);
   pci_info_read_dynamic (info, syspath);
 
   return g_steal_pointer (&dev);
@@ -360,7 +372,7 @@ hd_node_device_refresh (HdNodeDevice *dev)
   copy->name = g_strdup (dev->name);
   copy->syspath = g_strdup (dev->syspath);
   copy->parent = g_strdup (dev->parent);
-  copy->driver = hd_sysfs_read_link_basename (dev->syspath, "driver");
+  copy->driver = read_driver (dev->syspath);
 
   copy->pci = info = g_new (HdPciInfo, 1);
   *info = *dev->pci;

@@ -50,6 +50,54 @@ link_device_group (const char *sys_dir, const char *devdir, GError **error)
 }
 
 static gboolean
+write_empty (const char *dir, const char *name, const char *contents, GError **error)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+
+  return g_file_test (path, G_FILE_TEST_EXISTS) ||
+         g_file_set_contents (path, contents, -1, error);
+}
+
+/* The driver's directory, as the kernel has it: the device link and the
+ * control files a detach writes to. */
+static gboolean
+link_device_driver (const char *sys_dir, const char *devdir, GError **error)
+{
+  g_autofree char *driver_link = g_build_filename (devdir, "driver", NULL);
+  g_autofree char *target = g_file_read_link (driver_link, NULL);
+  g_autofree char *driver = NULL;
+  g_autofree char *driver_dir = NULL;
+  g_autofree char *addr = NULL;
+  g_autofree char *member = NULL;
+  g_autofree char *relative = NULL;
+
+  if (target == NULL)
+    return TRUE;
+  driver = g_path_get_basename (target);
+  driver_dir = g_build_filename (sys_dir, "bus", "pci", "drivers", driver, NULL);
+  if (g_mkdir_with_parents (driver_dir, 0755) < 0)
+    {
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno),
+                   "cannot create %s", driver_dir);
+      return FALSE;
+    }
+  if (!write_empty (driver_dir, "bind", "", error) ||
+      !write_empty (driver_dir, "unbind", "", error) ||
+      !write_empty (driver_dir, "new_id", "", error) ||
+      !write_empty (driver_dir, "remove_id", "", error))
+    return FALSE;
+  addr = g_path_get_basename (devdir);
+  member = g_build_filename (driver_dir, addr, NULL);
+  relative = g_strconcat ("../../../..", devdir + strlen (sys_dir), NULL);
+  if (symlink (relative, member) < 0 && errno != EEXIST)
+    {
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot link %s", member);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
 walk_devices (const char *sys_dir, const char *dir, GError **error)
 {
   g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
@@ -57,7 +105,7 @@ walk_devices (const char *sys_dir, const char *dir, GError **error)
 
   if (d == NULL)
     return TRUE;
-  if (!link_device_group (sys_dir, dir, error))
+  if (!link_device_group (sys_dir, dir, error) || !link_device_driver (sys_dir, dir, error))
     return FALSE;
   while ((name = g_dir_read_name (d)) != NULL)
     {
@@ -71,12 +119,17 @@ walk_devices (const char *sys_dir, const char *dir, GError **error)
 }
 
 gboolean
-hd_test_testbed_link_iommu_groups (UMockdevTestbed *bed, GError **error)
+hd_test_testbed_complete (UMockdevTestbed *bed, GError **error)
 {
   g_autofree char *sys_dir = umockdev_testbed_get_sys_dir (bed);
   g_autofree char *devices = g_build_filename (sys_dir, "devices", NULL);
+  g_autofree char *bus = g_build_filename (sys_dir, "bus", "pci", NULL);
 
-  return walk_devices (sys_dir, devices, error);
+  if (!walk_devices (sys_dir, devices, error))
+    return FALSE;
+  return g_mkdir_with_parents (bus, 0755) == 0 &&
+         write_empty (bus, "drivers_probe", "", error) &&
+         write_empty (bus, "drivers_autoprobe", "1\n", error);
 }
 
 UMockdevTestbed *
@@ -87,7 +140,7 @@ hd_test_testbed_load (const char *name, GError **error)
 
   if (!umockdev_testbed_add_from_file (bed, file, error))
     return NULL;
-  if (!hd_test_testbed_link_iommu_groups (bed, error))
+  if (!hd_test_testbed_complete (bed, error))
     return NULL;
   return g_steal_pointer (&bed);
 }

@@ -9,12 +9,14 @@ G_BEGIN_DECLS
 /* The directory holding the testbeds (tests/data/testbeds). */
 const char *hd_test_testbeds_dir (void);
 
-/* A testbed with @name's devices.umockdev loaded and the kernel's
- * /sys/kernel/iommu_groups/N/devices/ links rebuilt from the devices'
- * iommu_group links (umockdev-record keeps only the latter). */
+/* A testbed with @name's devices.umockdev loaded and completed. */
 UMockdevTestbed *hd_test_testbed_load (const char *name, GError **error);
 
-/* Rebuilds /sys/kernel/iommu_groups in @bed from its devices. */
-gboolean hd_test_testbed_link_iommu_groups (UMockdevTestbed *bed, GError **error);
+/* Adds what a umockdev record cannot hold, rebuilt from the devices'
+ * links as the kernel keeps them: /sys/kernel/iommu_groups/N/devices/,
+ * /sys/bus/pci/drivers/NAME/ with its control files and device links,
+ * and /sys/bus/pci/drivers_probe.  (tests/data/testbeds/complete-sysfs.py
+ * does the same for the libvirtd recordings.) */
+gboolean hd_test_testbed_complete (UMockdevTestbed *bed, GError **error);
 
 G_END_DECLS

@@ -165,6 +165,11 @@ test_driver_change (Fixture *f, gconstpointer data)
   g_assert_cmpint (took, <, DEADLINE_US);
   g_assert_cmpstr (g_ptr_array_index (f->events, 0), ==, "changed pci_0000_00_03_0 -");
 
+  /* vfio-pci is loaded: its driver directory exists. */
+  {
+    g_autofree char *vfio = g_build_filename (sys_dir, "bus/pci/drivers/vfio-pci", NULL);
+    g_assert_cmpint (g_mkdir_with_parents (vfio, 0755), ==, 0);
+  }
   umockdev_testbed_set_attribute_link (f->bed, syspath, "driver", "../../../bus/pci/drivers/vfio-pci");
   umockdev_testbed_uevent (f->bed, syspath, "bind");
   took = wait_for_events (f, 2);

@@ -1,0 +1,90 @@
+#!/bin/sh
+# The daemon's sockets: modes, a stale socket replaced, a live one or a
+# non-socket refused, and systemd socket activation.  Read-only on this
+# machine's devices.
+#   sockets.sh HOSTDEVD
+set -eu
+
+hostdevd=$1
+command -v virsh >/dev/null || { echo "SKIP: virsh is not installed"; exit 77; }
+
+tmp=$(mktemp -d)
+pids=
+cleanup() {
+    for p in $pids; do kill "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*"; [ -f "$tmp/log" ] && cat "$tmp/log"; exit 1; }
+
+wait_socket() {
+    i=0
+    until virsh -q -c "nodedev:///system?socket=$1" nodedev-list >/dev/null 2>&1; do
+        i=$((i + 1))
+        [ $i -lt 100 ] || fail "no answer on $1"
+        sleep 0.1
+    done
+}
+
+start() {
+    "$hostdevd" --socket "$tmp/sock" --ro-socket "$tmp/sock-ro" > "$tmp/log" 2>&1 &
+    pid=$!
+    pids="$pids $pid"
+}
+
+# Modes: read-write for root only, read-only for everyone.
+start
+wait_socket "$tmp/sock"
+[ "$(stat -c %a "$tmp/sock")" = 600 ] || fail "rw socket mode $(stat -c %a "$tmp/sock")"
+[ "$(stat -c %a "$tmp/sock-ro")" = 666 ] || fail "ro socket mode $(stat -c %a "$tmp/sock-ro")"
+echo "ok 1 modes 0600 and 0666"
+
+# A second daemon must not steal the live sockets.
+if "$hostdevd" --socket "$tmp/sock" --ro-socket "$tmp/sock-ro2" > "$tmp/log2" 2>&1; then
+    fail "a second daemon started over a live socket"
+fi
+grep -q "another process is listening on $tmp/sock" "$tmp/log2" || fail "unclear refusal: $(cat "$tmp/log2")"
+wait_socket "$tmp/sock"
+echo "ok 2 a live socket is refused and keeps working"
+
+# Killed without cleanup, the sockets stay behind: stale, to be replaced.
+kill -9 "$pid"
+wait "$pid" 2>/dev/null || true
+[ -S "$tmp/sock" ] || fail "expected a stale socket file"
+start
+wait_socket "$tmp/sock"
+echo "ok 3 a stale socket is replaced"
+
+# A clean stop removes what it created.
+kill -TERM "$pid"
+wait "$pid" 2>/dev/null || true
+[ ! -e "$tmp/sock" ] && [ ! -e "$tmp/sock-ro" ] || fail "sockets left behind after SIGTERM"
+echo "ok 4 SIGTERM removes the sockets"
+
+# Anything that is not a socket is never replaced.
+echo precious > "$tmp/sock"
+if "$hostdevd" --socket "$tmp/sock" --ro-socket "$tmp/sock-ro" > "$tmp/log2" 2>&1; then
+    fail "started over a regular file"
+fi
+[ "$(cat "$tmp/sock")" = precious ] || fail "the regular file was touched"
+rm -f "$tmp/sock"
+echo "ok 5 a non-socket path is refused and left alone"
+
+# Socket activation: systemd hands over both listening sockets; the one at
+# the read-only path is read-only.
+if command -v systemd-socket-activate >/dev/null; then
+    systemd-socket-activate -l "$tmp/act" -l "$tmp/act-ro" \
+        "$hostdevd" --socket "$tmp/act" --ro-socket "$tmp/act-ro" > "$tmp/log" 2>&1 &
+    pids="$pids $!"
+    wait_socket "$tmp/act"
+    out=$(virsh -c "nodedev:///system?socket=$tmp/act-ro" nodedev-reset computer 2>&1 || true)
+    echo "$out" | grep -q "read only access prevents virNodeDeviceReset" || fail "activated ro socket is not read-only: $out"
+    out=$(virsh -c "nodedev:///system?socket=$tmp/act" nodedev-reset computer 2>&1 || true)
+    echo "$out" | grep -q "read only" && fail "activated rw socket is read-only: $out"
+    echo "ok 6 socket activation"
+else
+    echo "ok 6 # SKIP systemd-socket-activate is not installed"
+fi
+echo "1..6"

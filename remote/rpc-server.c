@@ -453,40 +453,42 @@ flush_events (HdRpcServer *self)
     client_drop (g_ptr_array_index (over, i), "too much unread output");
 }
 
+/* @lifecycle: VIR_NODE_DEVICE_EVENT_CREATED or _DELETED, or -1 for an
+ * update event. */
 static void
-on_device_added (HdInventory *inventory, HdNodeDevice *dev, HdRpcServer *self)
+broadcast (HdRpcServer *self, HdNodeDevice *dev, int lifecycle)
 {
   GHashTableIter iter;
   gpointer key;
 
   g_hash_table_iter_init (&iter, self->clients);
   while (g_hash_table_iter_next (&iter, &key, NULL))
-    hd_rpc_connection_device_event (((Client *) key)->conn, dev, VIR_NODE_DEVICE_EVENT_CREATED);
+    {
+      HdRpcConnection *conn = ((Client *) key)->conn;
+      if (lifecycle < 0)
+        hd_rpc_connection_device_update (conn, dev);
+      else
+        hd_rpc_connection_device_event (conn, dev, lifecycle);
+    }
   flush_events (self);
+}
+
+static void
+on_device_added (HdInventory *inventory, HdNodeDevice *dev, HdRpcServer *self)
+{
+  broadcast (self, dev, VIR_NODE_DEVICE_EVENT_CREATED);
 }
 
 static void
 on_device_removed (HdInventory *inventory, HdNodeDevice *dev, HdRpcServer *self)
 {
-  GHashTableIter iter;
-  gpointer key;
-
-  g_hash_table_iter_init (&iter, self->clients);
-  while (g_hash_table_iter_next (&iter, &key, NULL))
-    hd_rpc_connection_device_event (((Client *) key)->conn, dev, VIR_NODE_DEVICE_EVENT_DELETED);
-  flush_events (self);
+  broadcast (self, dev, VIR_NODE_DEVICE_EVENT_DELETED);
 }
 
 static void
 on_device_changed (HdInventory *inventory, HdNodeDevice *dev, HdRpcServer *self)
 {
-  GHashTableIter iter;
-  gpointer key;
-
-  g_hash_table_iter_init (&iter, self->clients);
-  while (g_hash_table_iter_next (&iter, &key, NULL))
-    hd_rpc_connection_device_update (((Client *) key)->conn, dev);
-  flush_events (self);
+  broadcast (self, dev, -1);
 }
 
 static void

@@ -15,6 +15,28 @@ hd_test_testbeds_dir (void)
   return dir ? dir : TESTBEDS_DIR;
 }
 
+/* @dir/<device's name> -> the device, relative as the kernel links it
+ * from directories four levels below /sys. */
+static gboolean
+link_member (const char *sys_dir, const char *dir, const char *devdir, GError **error)
+{
+  g_autofree char *addr = g_path_get_basename (devdir);
+  g_autofree char *member = g_build_filename (dir, addr, NULL);
+  g_autofree char *relative = g_strconcat ("../../../..", devdir + strlen (sys_dir), NULL);
+
+  if (g_mkdir_with_parents (dir, 0755) < 0)
+    {
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot create %s", dir);
+      return FALSE;
+    }
+  if (symlink (relative, member) < 0 && errno != EEXIST)
+    {
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot link %s", member);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 link_device_group (const char *sys_dir, const char *devdir, GError **error)
 {
@@ -22,31 +44,12 @@ link_device_group (const char *sys_dir, const char *devdir, GError **error)
   g_autofree char *target = g_file_read_link (group_link, NULL);
   g_autofree char *group = NULL;
   g_autofree char *group_dir = NULL;
-  g_autofree char *addr = NULL;
-  g_autofree char *member = NULL;
-  g_autofree char *relative = NULL;
 
   if (target == NULL)
     return TRUE;
   group = g_path_get_basename (target);
   group_dir = g_build_filename (sys_dir, "kernel", "iommu_groups", group, "devices", NULL);
-  if (g_mkdir_with_parents (group_dir, 0755) < 0)
-    {
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno),
-                   "cannot create %s", group_dir);
-      return FALSE;
-    }
-  addr = g_path_get_basename (devdir);
-  member = g_build_filename (group_dir, addr, NULL);
-  /* As the kernel links them: ../../../../devices/<path> */
-  relative = g_strconcat ("../../../..", devdir + strlen (sys_dir), NULL);
-  if (symlink (relative, member) < 0 && errno != EEXIST)
-    {
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno),
-                   "cannot link %s", member);
-      return FALSE;
-    }
-  return TRUE;
+  return link_member (sys_dir, group_dir, devdir, error);
 }
 
 static gboolean
@@ -67,34 +70,16 @@ link_device_driver (const char *sys_dir, const char *devdir, GError **error)
   g_autofree char *target = g_file_read_link (driver_link, NULL);
   g_autofree char *driver = NULL;
   g_autofree char *driver_dir = NULL;
-  g_autofree char *addr = NULL;
-  g_autofree char *member = NULL;
-  g_autofree char *relative = NULL;
 
   if (target == NULL)
     return TRUE;
   driver = g_path_get_basename (target);
   driver_dir = g_build_filename (sys_dir, "bus", "pci", "drivers", driver, NULL);
-  if (g_mkdir_with_parents (driver_dir, 0755) < 0)
-    {
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno),
-                   "cannot create %s", driver_dir);
-      return FALSE;
-    }
-  if (!write_empty (driver_dir, "bind", "", error) ||
-      !write_empty (driver_dir, "unbind", "", error) ||
-      !write_empty (driver_dir, "new_id", "", error) ||
-      !write_empty (driver_dir, "remove_id", "", error))
-    return FALSE;
-  addr = g_path_get_basename (devdir);
-  member = g_build_filename (driver_dir, addr, NULL);
-  relative = g_strconcat ("../../../..", devdir + strlen (sys_dir), NULL);
-  if (symlink (relative, member) < 0 && errno != EEXIST)
-    {
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot link %s", member);
-      return FALSE;
-    }
-  return TRUE;
+  return link_member (sys_dir, driver_dir, devdir, error) &&
+         write_empty (driver_dir, "bind", "", error) &&
+         write_empty (driver_dir, "unbind", "", error) &&
+         write_empty (driver_dir, "new_id", "", error) &&
+         write_empty (driver_dir, "remove_id", "", error);
 }
 
 static gboolean

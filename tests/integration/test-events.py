@@ -152,6 +152,38 @@ class Events(unittest.TestCase):
         self.assertEqual(bg.lines[start:start + 2],
                          [lifecycle_line(WATCHED, "Deleted"), lifecycle_line(WATCHED, "Created")])
 
+    def test_virsh_tree_follows_hotplug(self):
+        """A bridge and a device behind it arrive: both are announced, and
+        the tree virsh prints has the new branch; after they go, the tree
+        is the recorded one again."""
+        bridge, child = "0000:00:0b.0", "0000:07:00.0"
+        bridge_name, child_name = hdtest.pci_name(bridge), hdtest.pci_name(child)
+        parents = self.bed.expected_parents()
+        parents[hdtest.pci_name(PROBE)] = "computer"
+        bg = self.start_virsh("--event", "lifecycle", "--loop")
+        start = self.sync_lifecycle(bg)
+
+        self.bed.add(hdtest.pci_record(bridge, vendor="0x1b36", device="0x000c", pci_class="0x060400"))
+        self.bed.add(hdtest.pci_record(child, parent="pci0000:00/" + bridge))
+        for line in (lifecycle_line(bridge, "Created"), lifecycle_line(child, "Created")):
+            self.assertIsNotNone(bg.wait_line(line, start=start), "%r not in %r" % (line, bg.stdout()))
+        grown = dict(parents, **{bridge_name: "computer", child_name: bridge_name})
+        r = self.daemon.virsh("nodedev-list", "--tree")
+        self.assertEqual((r.returncode, r.stdout), (0, hdtest.virsh_tree(grown) + "\n"))
+        r = self.daemon.virsh("nodedev-info", child_name)
+        self.assertIn("Parent:         %s\n" % bridge_name, r.stdout)
+
+        self.bed.remove(syspath(bridge + "/" + child))
+        self.bed.remove(syspath(bridge))
+        for line in (lifecycle_line(child, "Deleted"), lifecycle_line(bridge, "Deleted")):
+            self.assertIsNotNone(bg.wait_line(line, start=start), "%r not in %r" % (line, bg.stdout()))
+        r = self.daemon.virsh("nodedev-list", "--tree")
+        self.assertEqual((r.returncode, r.stdout), (0, hdtest.virsh_tree(parents) + "\n"))
+        bg.stop()
+        self.assertEqual(bg.lines[start:start + 4], [
+            lifecycle_line(bridge, "Created"), lifecycle_line(child, "Created"),
+            lifecycle_line(child, "Deleted"), lifecycle_line(bridge, "Deleted")])
+
     def test_virsh_unknown_device(self):
         r = self.daemon.virsh("nodedev-event", "--event", "lifecycle", "--device", "nosuch", "--timeout", "5")
         self.assertEqual((r.returncode, r.stdout, r.stderr),

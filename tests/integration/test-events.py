@@ -1,10 +1,12 @@
 #!/usr/bin/python3
 """Node device events, as `virsh nodedev-event` and python3-libvirt's
 nodeDeviceEventRegisterAny receive them, when devices come and go in a
-umockdev testbed (the kernel's uevents reach the daemon's monitor).
+umockdev testbed (the kernel's uevents reach the daemon's monitor); the
+tree and the XML virsh prints while the testbed changes.
 
     umockdev-wrapper /usr/bin/python3 test-events.py [unittest args]
 """
+import os
 import unittest
 
 import hdtest
@@ -183,6 +185,44 @@ class Events(unittest.TestCase):
         self.assertEqual(bg.lines[start:start + 4], [
             lifecycle_line(bridge, "Created"), lifecycle_line(child, "Created"),
             lifecycle_line(child, "Deleted"), lifecycle_line(bridge, "Deleted")])
+
+    def test_virsh_dumpxml_follows_driver(self):
+        """The driver link changes as the kernel changes it; libvirt reads
+        the link again for every XML request (nodeDeviceUpdateDriverName),
+        with or without a uevent, and prints no <driver> while none is
+        bound."""
+        address = "0000:00:05.0"
+        name = hdtest.pci_name(address)
+        recorded = self.bed.expected_xml(name)
+        driver_block = "  <driver>\n    <name>virtio-pci</name>\n  </driver>\n"
+        self.assertIn(driver_block, recorded)
+        link = os.path.join(self.bed.root, "sys", "devices", "pci0000:00", address, "driver")
+        vfio = os.path.join(self.bed.root, "sys", "bus", "pci", "drivers", "vfio-pci")
+        os.makedirs(vfio, exist_ok=True)
+
+        def dumpxml():
+            r = self.daemon.virsh("nodedev-dumpxml", name)
+            self.assertEqual((r.returncode, r.stderr), (0, ""))
+            return r.stdout
+
+        def relink(target):
+            if os.path.lexists(link):
+                os.unlink(link)
+            if target is not None:
+                os.symlink(target, link)
+
+        try:
+            relink(None)   # unbound, and no uevent yet
+            self.assertEqual(dumpxml(), recorded.replace(driver_block, "") + "\n")
+            self.bed.uevent(syspath(address), "unbind")
+            self.assertEqual(dumpxml(), recorded.replace(driver_block, "") + "\n")
+            relink("../../../bus/pci/drivers/vfio-pci")
+            self.bed.uevent(syspath(address), "bind")
+            self.assertEqual(dumpxml(), recorded.replace("virtio-pci", "vfio-pci") + "\n")
+        finally:
+            relink("../../../bus/pci/drivers/virtio-pci")
+        # Back to the recorded driver, without a uevent.
+        self.assertEqual(dumpxml(), recorded + "\n")
 
     def test_virsh_unknown_device(self):
         r = self.daemon.virsh("nodedev-event", "--event", "lifecycle", "--device", "nosuch", "--timeout", "5")

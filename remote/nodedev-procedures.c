@@ -344,12 +344,9 @@ proc_event_register (HdRpcConnection *c, HdXdrReader *args, HdXdrWriter *ret, Hd
                         "unsupported node device event ID %d", event_id);
       return FALSE;
     }
-  if (device != NULL)
-    {
-      g_autoptr(HdNodeDevice) dev = hd_inventory_lookup (c->inventory, device);
-      if (dev == NULL)
-        return no_such_device (err, device);
-    }
+  /* libvirt registers a filter by name without a lookup: a device that
+   * is gone now may come back, and its Created event is what the client
+   * waits for. */
   if (!hd_rpc_connection_add_event (c, event_id, device, &callback_id, err))
     return FALSE;
   hd_xdr_write_i32 (ret, callback_id);

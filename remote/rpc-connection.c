@@ -80,7 +80,7 @@ send_packet (HdRpcConnection *c, HdXdrWriter *w)
 static void
 reply (HdRpcConnection *c, const HdRpcHeader *call, HdXdrWriter *payload, const HdRpcError *err)
 {
-  g_auto(HdXdrWriter) w;
+  g_auto(HdXdrWriter) w = { 0 };
   HdRpcHeader h = *call;
 
   h.type = HD_RPC_REPLY;
@@ -288,7 +288,7 @@ find_procedure (gint32 proc)
 static void
 keepalive (HdRpcConnection *c, const HdRpcHeader *h)
 {
-  g_auto(HdXdrWriter) w;
+  g_auto(HdXdrWriter) w = { 0 };
   HdRpcHeader pong = {
     HD_RPC_KEEPALIVE_PROGRAM, HD_RPC_KEEPALIVE_VERSION, HD_RPC_KEEPALIVE_PONG,
     HD_RPC_MESSAGE, 0, HD_RPC_OK
@@ -305,7 +305,7 @@ keepalive (HdRpcConnection *c, const HdRpcHeader *h)
 gboolean
 hd_rpc_connection_dispatch (HdRpcConnection *c, const guint8 *packet, gsize len)
 {
-  g_auto(HdXdrWriter) ret;
+  g_auto(HdXdrWriter) ret = { 0 };
   g_auto(HdRpcError) err = { 0 };
   const HdRpcProcedureDef *def;
   HdXdrReader r;
@@ -362,7 +362,7 @@ static void
 send_event (HdRpcConnection *c, gint32 proc, const HdRpcEventRegistration *reg,
             const char *name, gint32 event)
 {
-  g_auto(HdXdrWriter) w;
+  g_auto(HdXdrWriter) w = { 0 };
   HdRpcHeader h = { HD_RPC_REMOTE_PROGRAM, HD_RPC_REMOTE_VERSION, proc, HD_RPC_MESSAGE, 0, HD_RPC_OK };
 
   hd_xdr_writer_init (&w);

@@ -145,7 +145,7 @@ format_pci (HdXmlWriter *w, const HdPciInfo *pci)
 char *
 hd_nodedev_xml_format (const HdNodeDevice *dev)
 {
-  g_auto(HdXmlWriter) w;
+  g_auto(HdXmlWriter) w = { 0 };
 
   hd_xml_writer_init (&w);
   hd_xml_writer_printf (&w, "<device>\n");

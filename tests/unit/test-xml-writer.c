@@ -17,7 +17,7 @@ test_escape (void)
 static void
 test_indent (void)
 {
-  g_auto(HdXmlWriter) w;
+  g_auto(HdXmlWriter) w = { 0 };
   g_autofree char *out = NULL;
 
   hd_xml_writer_init (&w);

@@ -630,15 +630,11 @@ test_dispatch_echo_header (void)
   session_clear (&s);
 }
 
-/* KNOWN DAEMON BUG (fails until remote/rpc-connection.c is fixed):
- * hd_rpc_connection_dispatch() declares `g_auto(HdXdrWriter) ret;` without
- * an initialiser, and every early return (unknown procedure, unknown
- * program, "connection not open", a non-CALL packet, a short header) runs
- * its cleanup on stack garbage: g_byte_array_unref() of a wild pointer.
- * keepalive() has the same `g_auto(HdXdrWriter) w;` before its early
- * return for anything but a PING.  This test, and every dispatcher test
- * that reaches such a path, crashes with SIGSEGV; so does hostdevd on a
- * single 28-byte packet with an unknown procedure number. */
+/* Regression: hd_rpc_connection_dispatch() once declared its
+ * `g_auto(HdXdrWriter) ret;` without an initialiser, and every early return
+ * (unknown procedure or program, "connection not open", keepalive, a
+ * non-CALL packet) ran the cleanup on stack garbage: hostdevd died with
+ * SIGSEGV on one 28-byte packet (fixed in 9ed880d). */
 static void
 test_dispatch_unknown_procedure (void)
 {

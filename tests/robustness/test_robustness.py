@@ -440,6 +440,32 @@ class ProtocolTest(DaemonTestCase):
         c.close()
         self.assert_served()
 
+    def test_passed_descriptors_dropped(self):
+        """Descriptors sent with SCM_RIGHTS are never taken in: the daemon
+        reads with recv(), and the kernel closes what it did not ask for."""
+        c = RawClient(self.rw)
+        c.handshake()
+        fds_before = self.n_fds()
+        files = [os.open('/dev/null', os.O_RDONLY) for _ in range(100)]
+        try:
+            for serial in range(2, 12):
+                socket.send_fds(c.sock, [packet(AUTH_LIST, serial=serial)], files)
+                h, _ = c.read_packet()
+                self.assertEqual(h, (REMOTE, 1, AUTH_LIST, REPLY, serial, OK))
+            # a CALL_WITH_FDS is refused, and the connection stays
+            socket.send_fds(c.sock, [packet(LIST_ALL, LIST_ALL_PAYLOAD, 20, typ=4)], files[:1])
+            h, payload = c.read_packet()
+            self.assertEqual(h, (REMOTE, 1, LIST_ALL, REPLY, 20, ERROR))
+            self.assertEqual(decode_error(payload), (VIR_ERR_RPC, VIR_FROM_RPC, 'Unexpected message type 4'))
+        finally:
+            for fd in files:
+                os.close(fd)
+        self.assertLessEqual(self.n_fds(), fds_before, 'the daemon holds descriptors a client sent')
+        h, _ = c.call(LIST_ALL, LIST_ALL_PAYLOAD, 21)
+        self.assertEqual(h[5], OK)
+        c.close()
+        self.assert_served()
+
 
 class LoadTest(DaemonTestCase):
 

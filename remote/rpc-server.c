@@ -43,8 +43,10 @@ typedef struct {
 } Client;
 
 typedef struct {
+  HdRpcServer *server;       /* not owned */
   GSocket *socket;
-  GSource *source;
+  GSource *source;           /* NULL while paused */
+  guint resume_timeout;
   gboolean readonly;
   char *path;                /* to unlink at exit; NULL for inherited sockets */
 } Listener;
@@ -55,12 +57,14 @@ struct _HdRpcServer {
   GPtrArray *listeners;      /* Listener */
   GHashTable *clients;       /* Client set */
   guint handshake_seconds;
+  gboolean warned_fd_limit;
   gulong handlers[3];
 };
 
 G_DEFINE_TYPE (HdRpcServer, hd_rpc_server, G_TYPE_OBJECT)
 
 static void client_update_sources (Client *client);
+static void resume_listeners (HdRpcServer *self);
 
 static void
 client_free (Client *client)
@@ -89,8 +93,12 @@ client_free (Client *client)
 static void
 client_drop (Client *client, const char *why)
 {
+  HdRpcServer *server = client->server;
+
   g_debug ("dropping client (uid %u): %s", client->uid, why);
-  g_hash_table_remove (client->server->clients, client);
+  g_hash_table_remove (server->clients, client);
+  /* A descriptor is free again. */
+  resume_listeners (server);
 }
 
 static void
@@ -278,36 +286,94 @@ accept_client (HdRpcServer *self, Listener *listener, GSocket *socket)
            listener->readonly ? "read-only" : "read-write", g_hash_table_size (self->clients));
 }
 
+static gboolean on_listener_ready (GSocket *socket, GIOCondition condition, gpointer user_data);
+
+static void
+listener_watch (Listener *listener)
+{
+  listener->source = g_socket_create_source (listener->socket, G_IO_IN, NULL);
+  g_source_set_callback (listener->source, G_SOURCE_FUNC (on_listener_ready), listener, NULL);
+  g_source_attach (listener->source, NULL);
+}
+
+static gboolean
+on_resume_timeout (gpointer user_data)
+{
+  Listener *listener = user_data;
+
+  listener->resume_timeout = 0;
+  if (listener->source == NULL)
+    listener_watch (listener);
+  return G_SOURCE_REMOVE;
+}
+
+/* Out of descriptors: the pending connection keeps the socket readable, so
+ * watching it would spin.  Stop watching until a client goes away or a
+ * second has passed; the kernel's backlog holds the callers meanwhile. */
+static void
+listener_pause (Listener *listener)
+{
+  stop_watch (&listener->source);
+  if (listener->resume_timeout == 0)
+    listener->resume_timeout = g_timeout_add_seconds (1, on_resume_timeout, listener);
+}
+
+static void
+resume_listeners (HdRpcServer *self)
+{
+  if (self->listeners == NULL)
+    return;
+  for (guint i = 0; i < self->listeners->len; i++)
+    {
+      Listener *listener = g_ptr_array_index (self->listeners, i);
+      if (listener->source == NULL)
+        {
+          g_clear_handle_id (&listener->resume_timeout, g_source_remove);
+          listener_watch (listener);
+        }
+    }
+}
+
 static gboolean
 on_listener_ready (GSocket *socket, GIOCondition condition, gpointer user_data)
 {
   Listener *listener = user_data;
-  HdRpcServer *self = g_object_get_data (G_OBJECT (socket), "hd-server");
 
   for (;;)
     {
       g_autoptr(GError) error = NULL;
       GSocket *conn = g_socket_accept (socket, NULL, &error);
 
-      if (conn == NULL)
+      if (conn != NULL)
         {
-          if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-            g_warning ("Cannot accept a client: %s", error->message);
-          break;
+          listener->server->warned_fd_limit = FALSE;
+          accept_client (listener->server, listener, conn);
+          continue;
         }
-      accept_client (self, listener, conn);
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        return G_SOURCE_CONTINUE;
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TOO_MANY_OPEN_FILES))
+        {
+          if (!listener->server->warned_fd_limit)
+            g_warning ("Out of file descriptors with %u clients; new clients wait",
+                       g_hash_table_size (listener->server->clients));
+          listener->server->warned_fd_limit = TRUE;
+        }
+      else
+        {
+          g_warning ("Cannot accept a client: %s", error->message);
+        }
+      /* The source is destroyed here; returning REMOVE lets GLib drop it. */
+      listener_pause (listener);
+      return G_SOURCE_REMOVE;
     }
-  return G_SOURCE_CONTINUE;
 }
 
 static void
 listener_free (Listener *listener)
 {
-  if (listener->source != NULL)
-    {
-      g_source_destroy (listener->source);
-      g_source_unref (listener->source);
-    }
+  stop_watch (&listener->source);
+  g_clear_handle_id (&listener->resume_timeout, g_source_remove);
   if (listener->path != NULL)
     unlink (listener->path);
   g_free (listener->path);
@@ -320,14 +386,12 @@ add_listener (HdRpcServer *self, GSocket *socket, gboolean readonly, const char 
 {
   Listener *listener = g_new0 (Listener, 1);
 
+  listener->server = self;
   listener->socket = socket;
   listener->readonly = readonly;
   listener->path = g_strdup (path);
   g_socket_set_blocking (socket, FALSE);
-  g_object_set_data (G_OBJECT (socket), "hd-server", self);
-  listener->source = g_socket_create_source (socket, G_IO_IN, NULL);
-  g_source_set_callback (listener->source, G_SOURCE_FUNC (on_listener_ready), listener, NULL);
-  g_source_attach (listener->source, NULL);
+  listener_watch (listener);
   g_ptr_array_add (self->listeners, listener);
   return TRUE;
 }

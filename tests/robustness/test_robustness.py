@@ -198,6 +198,7 @@ class DaemonTestCase(unittest.TestCase):
 
     def tearDown(self):
         status = self.daemon.poll()
+        problem = None
         if status is None:
             self.daemon.send_signal(signal.SIGTERM)
             try:
@@ -205,11 +206,20 @@ class DaemonTestCase(unittest.TestCase):
             except subprocess.TimeoutExpired:
                 self.daemon.kill()
                 self.daemon.wait()
+                problem = 'hostdevd did not stop within 10 s of SIGTERM'
+            # a sanitizer build exits non-zero on leaks at exit
+            if problem is None and self.daemon.returncode != 0:
+                problem = 'hostdevd stopped with %s' % describe_status(self.daemon.returncode)
+        else:
+            # a crash is a failure of the test that caused it, whatever else it checked
+            problem = 'hostdevd died during the test (%s)' % describe_status(status)
+        log = self.daemon_log()
+        if problem is None and ('runtime error:' in log or 'Sanitizer' in log):
+            problem = 'sanitizer report in the daemon log'
         self.log.close()
         shutil.rmtree(self.tmpdir, ignore_errors=True)
-        # a crash is a failure of the test that caused it, whatever else it checked
-        if status is not None:
-            self.fail('hostdevd died during the test (%s)' % describe_status(status))
+        if problem is not None:
+            self.fail('%s; log:\n%s' % (problem, log))
 
     def daemon_log(self):
         self.log.flush()
@@ -618,12 +628,12 @@ class ExhaustionTest(DaemonTestCase):
     must not spin or flood its log meanwhile, must keep serving the clients
     it has, and must recover once the idle ones are dropped.
 
-    KNOWN DAEMON BUG (fails today): on EMFILE, on_listener_ready() in
-    remote/rpc-server.c logs "Cannot accept a client" and returns
-    G_SOURCE_CONTINUE with the listening socket still readable, so the main
-    loop calls it again at once: 100% CPU and ~125,000 warning lines (16 MB)
-    a second until descriptors free up.  Any local user can trigger it on
-    the 0666 read-only socket."""
+    Regression: on EMFILE, on_listener_ready() in remote/rpc-server.c used
+    to log "Cannot accept a client" and return with the listening socket
+    still readable, so the main loop called it again at once: 100% CPU and
+    ~125,000 warning lines (16 MB) a second until descriptors freed up,
+    which any local user could trigger on the 0666 read-only socket (fixed
+    in e04e915)."""
 
     daemon_nofile = 64
 

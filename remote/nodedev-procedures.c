@@ -312,7 +312,18 @@ proc_dettach (HdRpcConnection *c, HdXdrReader *args, HdXdrWriter *ret, HdRpcErro
 static gboolean
 proc_detach_flags (HdRpcConnection *c, HdXdrReader *args, HdXdrWriter *ret, HdRpcError *err)
 {
-  return mutation (c, args, err, "virNodeDeviceDetachFlags");
+  g_autofree char *name = NULL;
+  g_autofree char *driver = NULL;
+  guint32 flags;
+  HdXdrReader whole = *args;
+
+  /* The whole of {name, driverName, flags} must decode before anything
+   * else is said about the call. */
+  if (!hd_xdr_read_string (args, HD_RPC_STRING_MAX, &name) ||
+      !hd_xdr_read_opt_string (args, HD_RPC_STRING_MAX, &driver) ||
+      !hd_xdr_read_u32 (args, &flags))
+    return hd_rpc_decode_failed (err);
+  return mutation (c, &whole, err, "virNodeDeviceDetachFlags");
 }
 
 static gboolean

@@ -12,6 +12,7 @@
 #include "remote/rpc-message.h"
 #include "remote/rpc-protocol.h"
 #include "remote/xdr.h"
+#include "test-hex.h"
 
 /* libvirt-rpc.md §6.2 */
 #define AUTH_LIST_CALL "0000001c 20008086 00000001 00000042 00000000 00000000 00000000"
@@ -24,33 +25,6 @@
 #define PONG "0000001c 6b656570 00000001 00000002 00000002 00000000 00000000"
 
 static HdInventory *inventory;
-
-static GByteArray *
-hex_array (const char *text)
-{
-  GByteArray *out = g_byte_array_new ();
-  int hi = -1;
-
-  for (const char *p = text; *p != '\0'; p++)
-    {
-      int v;
-
-      if (g_ascii_isspace (*p))
-        continue;
-      v = g_ascii_xdigit_value (*p);
-      g_assert_cmpint (v, >=, 0);
-      if (hi < 0)
-        hi = v;
-      else
-        {
-          guint8 b = (guint8) (hi << 4 | v);
-          g_byte_array_append (out, &b, 1);
-          hi = -1;
-        }
-    }
-  g_assert_cmpint (hi, ==, -1);
-  return out;
-}
 
 static GBytes *
 hex (const char *text)

@@ -2,13 +2,12 @@
 
 #include "pci-config.h"
 
-#include <errno.h>
 #include <fcntl.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <gio/gio.h>
+
+#include "sysfs.h"
 
 #define PCI_STATUS              0x06
 #define PCI_STATUS_CAP_LIST     0x10
@@ -190,34 +189,7 @@ hd_pcie_link_speed_to_string (guint speed)
 GBytes *
 hd_pci_config_read (const char *path, gint64 *file_size, GError **error)
 {
-  g_autofree guint8 *buf = g_malloc (HD_PCI_CONFIG_MAX);
-  gsize len = 0;
-  struct stat st;
-  int fd;
-
-  fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0)
-    {
-      int saved = errno;
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
-                   "Failed to open config space file '%s': %s", path, g_strerror (saved));
-      return NULL;
-    }
-
-  *file_size = fstat (fd, &st) == 0 ? (gint64) st.st_size : -1;
-
-  /* The kernel hands an unprivileged reader a short read (64 bytes): stop
-   * at the first short or empty read rather than treating it as an error. */
-  while (len < HD_PCI_CONFIG_MAX)
-    {
-      ssize_t n = read (fd, buf + len, HD_PCI_CONFIG_MAX - len);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        break;
-      len += (gsize) n;
-    }
-  close (fd);
-
-  return g_bytes_new (buf, len);
+  /* The kernel hands an unprivileged reader a short read (64 bytes):
+   * that is the data, not an error. */
+  return hd_sysfs_read_file (path, O_NOFOLLOW, HD_PCI_CONFIG_MAX, TRUE, file_size, error);
 }

@@ -6,21 +6,23 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <gio/gio.h>
 
 #define SYSFS_ATTR_MAX 4096
 
-char *
-hd_sysfs_read_attr (const char *dir, const char *attr, GError **error)
+GBytes *
+hd_sysfs_read_file (const char *path, int open_flags, gsize max,
+                    gboolean partial_ok, gint64 *file_size, GError **error)
 {
-  g_autofree char *path = g_build_filename (dir, attr, NULL);
-  g_autofree char *buf = g_malloc (SYSFS_ATTR_MAX + 1);
+  g_autofree guint8 *buf = g_malloc (max);
   gsize len = 0;
+  struct stat st;
   int fd;
 
-  fd = open (path, O_RDONLY | O_CLOEXEC);
+  fd = open (path, O_RDONLY | O_CLOEXEC | open_flags);
   if (fd < 0)
     {
       int saved = errno;
@@ -28,12 +30,15 @@ hd_sysfs_read_attr (const char *dir, const char *attr, GError **error)
                    "cannot read %s: %s", path, g_strerror (saved));
       return NULL;
     }
-  while (len < SYSFS_ATTR_MAX)
+  if (file_size != NULL)
+    *file_size = fstat (fd, &st) == 0 ? (gint64) st.st_size : -1;
+
+  while (len < max)
     {
-      ssize_t n = read (fd, buf + len, SYSFS_ATTR_MAX - len);
+      ssize_t n = read (fd, buf + len, max - len);
       if (n < 0 && errno == EINTR)
         continue;
-      if (n < 0)
+      if (n < 0 && !partial_ok)
         {
           int saved = errno;
           close (fd);
@@ -41,18 +46,35 @@ hd_sysfs_read_attr (const char *dir, const char *attr, GError **error)
                        "cannot read %s: %s", path, g_strerror (saved));
           return NULL;
         }
-      if (n == 0)
+      if (n <= 0)
         break;
       len += (gsize) n;
     }
   close (fd);
+  return g_bytes_new_take (g_steal_pointer (&buf), len);
+}
+
+char *
+hd_sysfs_read_attr (const char *dir, const char *attr, GError **error)
+{
+  g_autofree char *path = g_build_filename (dir, attr, NULL);
+  g_autoptr(GBytes) bytes = hd_sysfs_read_file (path, 0, SYSFS_ATTR_MAX, FALSE, NULL, error);
+  const char *data;
+  gsize len;
+  char *buf;
+
+  if (bytes == NULL)
+    return NULL;
+  data = g_bytes_get_data (bytes, &len);
+  buf = g_strndup (data, len);
+  len = strlen (buf);
 
   /* libudev (sd_device_get_sysattr_value) strips trailing newlines and
    * carriage returns only; DMI strings keep their trailing blanks. */
   while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
     len--;
   buf[len] = '\0';
-  return g_steal_pointer (&buf);
+  return buf;
 }
 
 gboolean

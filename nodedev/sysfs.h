@@ -5,6 +5,13 @@
 
 G_BEGIN_DECLS
 
+/* Up to @max bytes of the file at @path, and its size as fstat() reports
+ * it in @file_size (-1 if unknown; may be NULL).  A failing read() ends
+ * the data when @partial_ok — the kernel gives an unprivileged reader of
+ * `config` a short read — and is an error otherwise. */
+GBytes *hd_sysfs_read_file (const char *path, int open_flags, gsize max,
+                            gboolean partial_ok, gint64 *file_size, GError **error);
+
 /* An attribute's text without its trailing newline (as libudev returns it), or NULL (with
  * @error set) when it cannot be read.  Reads at most one page, as sysfs
  * attributes never hold more. */

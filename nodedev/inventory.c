@@ -4,6 +4,7 @@
 
 #include "inventory.h"
 
+#include <string.h>
 #include <unistd.h>
 
 #include <glib-unix.h>
@@ -63,15 +64,22 @@ is_pci_function (struct udev_device *udevice)
 }
 
 /* libvirt's udevSetParent: the nearest ancestor that is a node device,
- * else `computer`.  Decided when the device is added. */
+ * else `computer`.  Decided when the device is added.  Every ancestor
+ * directory of a sysfs device path is its udev parent chain, so the
+ * known syspaths are looked up directly, without asking libudev to
+ * resolve each parent. */
 static char *
-find_parent (HdInventory *self, struct udev_device *udevice)
+find_parent (HdInventory *self, const char *syspath)
 {
-  for (struct udev_device *p = udev_device_get_parent (udevice);
-       p != NULL;
-       p = udev_device_get_parent (p))
+  g_autofree char *path = g_strdup (syspath);
+  char *slash;
+
+  while ((slash = strrchr (path, '/')) != NULL && slash != path)
     {
-      const char *name = g_hash_table_lookup (self->by_syspath, udev_device_get_syspath (p));
+      const char *name;
+
+      *slash = '\0';
+      name = g_hash_table_lookup (self->by_syspath, path);
       if (name != NULL)
         return g_strdup (name);
     }
@@ -105,7 +113,7 @@ add_or_change (HdInventory *self, struct udev_device *udevice, gboolean coldplug
     return;
 
   props = udev_properties (udevice);
-  parent = find_parent (self, udevice);
+  parent = find_parent (self, udev_device_get_syspath (udevice));
   dev = hd_node_device_new_pci (udev_device_get_syspath (udevice), props, parent,
                                 self->privileged, &error);
   if (dev == NULL)

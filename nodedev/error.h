@@ -15,8 +15,13 @@ typedef enum {
   HD_ERROR_INVALID_ARGUMENT,  /* a malformed name, address or option */
   HD_ERROR_INVALID_DATA,      /* the kernel or a file gave data we cannot parse */
   HD_ERROR_NOT_SUPPORTED,     /* not possible on this host */
+  HD_ERROR_ARGUMENT_UNSUPPORTED, /* a valid option this host cannot honour (no VFIO, …) */
+  HD_ERROR_IN_USE,            /* refused by a safety verdict: the host or the group needs it */
+  HD_ERROR_BUSY,              /* another operation holds the device or its group */
+  HD_ERROR_TIMED_OUT,         /* the kernel did not do what was asked in time */
+  HD_ERROR_SYSTEM,            /* a write to the kernel failed; the text carries strerror */
 } HdError;
 
-#define HD_ERROR_LAST (HD_ERROR_NOT_SUPPORTED + 1)
+#define HD_ERROR_LAST (HD_ERROR_SYSTEM + 1)
 
 G_END_DECLS

@@ -26,6 +26,8 @@ prefix_for (int code)
     case VIR_ERR_NO_NODE_DEVICE: return "Node device not found: %s";
     case VIR_ERR_OPERATION_INVALID: return "Requested operation is not valid: %s";
     case VIR_ERR_ARGUMENT_UNSUPPORTED: return "argument unsupported: %s";
+    case VIR_ERR_OPERATION_TIMEOUT: return "Timed out during operation: %s";
+    case VIR_ERR_RESOURCE_BUSY: return "resource busy: %s";
     default: return "%s";   /* VIR_ERR_RPC, VIR_ERR_SYSTEM_ERROR, … */
     }
 }
@@ -62,6 +64,11 @@ hd_rpc_error_from_gerror (HdRpcError *e, const GError *error)
         case HD_ERROR_NO_DEVICE: code = VIR_ERR_NO_NODE_DEVICE; break;
         case HD_ERROR_INVALID_ARGUMENT: code = VIR_ERR_INVALID_ARG; break;
         case HD_ERROR_NOT_SUPPORTED: code = VIR_ERR_NO_SUPPORT; break;
+        case HD_ERROR_ARGUMENT_UNSUPPORTED: code = VIR_ERR_ARGUMENT_UNSUPPORTED; break;
+        case HD_ERROR_IN_USE: code = VIR_ERR_OPERATION_INVALID; break;
+        case HD_ERROR_BUSY: code = VIR_ERR_RESOURCE_BUSY; break;
+        case HD_ERROR_TIMED_OUT: code = VIR_ERR_OPERATION_TIMEOUT; break;
+        case HD_ERROR_SYSTEM: code = VIR_ERR_SYSTEM_ERROR; break;
         case HD_ERROR_FAILED:
         case HD_ERROR_INVALID_DATA:
         default: code = VIR_ERR_INTERNAL_ERROR; break;

@@ -206,7 +206,8 @@ def rss_kb(pid):
 def cold_start(hostdevd, root, work, mode, extra):
     sock = os.path.join(work, "sock")
     uri = "nodedev:///system?socket=" + sock
-    cmd, env = in_mode([hostdevd, "--socket", sock, "--ro-socket", sock + "-ro"], root, mode)
+    cmd, env = in_mode([hostdevd, "--socket", sock, "--ro-socket", sock + "-ro",
+                          "--state-dir", os.path.join(work, "state")], root, mode)
     logf = open(os.path.join(work, "hostdevd.log"), "w")
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=logf,

@@ -14,11 +14,22 @@
 #include <gio/gio.h>
 #include <systemd/sd-daemon.h>
 
+#include "hostdev/engine.h"
 #include "nodedev/inventory.h"
 #include "remote/rpc-server.h"
 
 #define DEFAULT_RW_SOCKET RUNSTATEDIR "/libvirt/virtnodedevd-sock"
 #define DEFAULT_RO_SOCKET RUNSTATEDIR "/libvirt/virtnodedevd-sock-ro"
+#define DEFAULT_STATE_DIR RUNSTATEDIR "/hostdevd"
+
+static void
+on_recovered (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!hd_engine_recover_finish (HD_ENGINE (source), result, &error))
+    g_warning (_("Could not finish what the previous run left half done: %s"), error->message);
+}
 
 static gboolean
 on_quit_signal (gpointer user_data)
@@ -94,6 +105,9 @@ main (int argc, char **argv)
   g_autoptr(GMainLoop) loop = NULL;
   g_autoptr(HdInventory) inventory = NULL;
   g_autoptr(HdRpcServer) rpc = NULL;
+  g_autoptr(HdSysfsWriter) writer = NULL;
+  g_autoptr(HdEngine) engine = NULL;
+  g_autofree char *state_dir = NULL;
   g_autofree char *rw_socket = NULL;
   g_autofree char *ro_socket = NULL;
   gboolean version = FALSE;
@@ -105,6 +119,8 @@ main (int argc, char **argv)
       N_("The read-write libvirt socket (default " DEFAULT_RW_SOCKET ")"), N_("PATH") },
     { "ro-socket", 0, 0, G_OPTION_ARG_FILENAME, &ro_socket,
       N_("The read-only libvirt socket (default " DEFAULT_RO_SOCKET ")"), N_("PATH") },
+    { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &state_dir,
+      N_("Where the journal of detached devices lives (default " DEFAULT_STATE_DIR ")"), N_("DIR") },
     { "handshake-timeout", 0, 0, G_OPTION_ARG_INT, &handshake_timeout,
       N_("Drop clients that have not opened a connection after this many seconds"), N_("SECONDS") },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, N_("Print debug messages"), NULL },
@@ -138,6 +154,8 @@ main (int argc, char **argv)
     rw_socket = g_strdup (DEFAULT_RW_SOCKET);
   if (ro_socket == NULL)
     ro_socket = g_strdup (DEFAULT_RO_SOCKET);
+  if (state_dir == NULL)
+    state_dir = g_strdup (DEFAULT_STATE_DIR);
   raise_fd_limit ();
 
   loop = g_main_loop_new (NULL, FALSE);
@@ -154,7 +172,18 @@ main (int argc, char **argv)
   g_signal_connect (inventory, "device-removed", G_CALLBACK (on_device_removed), NULL);
   g_signal_connect (inventory, "device-changed", G_CALLBACK (on_device_changed), NULL);
 
-  rpc = hd_rpc_server_new (inventory);
+  writer = hd_sysfs_writer_new_kernel ();
+  engine = hd_engine_new (inventory, writer, state_dir, &error);
+  if (engine == NULL)
+    {
+      g_printerr ("%s\n", error->message);
+      return EXIT_FAILURE;
+    }
+  /* Interrupted operations of a previous run are finished before any
+   * client's operation on those devices (they queue behind it). */
+  hd_engine_recover_async (engine, on_recovered, NULL);
+
+  rpc = hd_rpc_server_new (inventory, engine);
   hd_rpc_server_set_handshake_timeout (rpc, (guint) MAX (handshake_timeout, 1));
   n_activated = listen_activated (rpc, ro_socket, &error);
   if (n_activated < 0)

@@ -162,7 +162,7 @@ run_stream (const guint8 *data, gsize size, gboolean readonly, guint uid,
 
   run.sent = g_checksum_new (G_CHECKSUM_SHA256);
   run.stop_every = stop_every;
-  run.conn = hd_rpc_connection_new (get_inventory (), readonly, uid, on_send, &run);
+  run.conn = hd_rpc_connection_new (get_inventory (), NULL, readonly, uid, on_send, &run);
   hd_rpc_framer_init (&framer, HD_RPC_CALL_MAX);
   *framing_error = FALSE;
 

@@ -472,13 +472,16 @@ op_finished (gpointer data)
   for (guint i = 0; i < op->devices->len; i++)
     {
       HdTransitionDevice *dev = g_ptr_array_index (op->devices, i);
-      HdJournalRecord *rec = g_ptr_array_index (op->records, i);
+      HdJournalRecord *rec = i < op->records->len ? g_ptr_array_index (op->records, i) : NULL;
       g_autofree char *addr = hd_pci_address_to_string (&dev->address);
       g_autoptr(HdNodeDevice) fresh = NULL;
 
       /* What stays in the journal stays ours; the inventory's snapshot
-       * catches up even if the uevent is still on its way. */
-      if (rec != NULL && rec->state == HD_JOURNAL_DETACHED)
+       * catches up even if the uevent is still on its way.  A reset
+       * changes no ownership. */
+      if (op->kind == OP_RESET)
+        ;
+      else if (rec != NULL && rec->state == HD_JOURNAL_DETACHED)
         g_hash_table_replace (self->owned, g_strdup (addr), hd_journal_record_copy (rec));
       else if (rec == NULL)
         g_hash_table_remove (self->owned, addr);

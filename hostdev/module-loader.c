@@ -33,14 +33,14 @@ insert (const HdStubDriver *stub, GError **error)
 
   if (ctx == NULL)
     {
-      g_set_error (error, HD_ERROR, HD_ERROR_NOT_SUPPORTED,
+      g_set_error (error, HD_ERROR, HD_ERROR_FAILED,
                    _("Failed to load PCI driver module %s: cannot read the module index"), stub->module);
       return FALSE;
     }
   r = kmod_module_new_from_lookup (ctx, stub->module, &list);
   if (r < 0 || list == NULL)
     {
-      g_set_error (error, HD_ERROR, HD_ERROR_NOT_SUPPORTED,
+      g_set_error (error, HD_ERROR, HD_ERROR_FAILED,
                    _("Failed to load PCI driver module %s: no such module for this kernel"), stub->module);
       return FALSE;
     }
@@ -53,13 +53,13 @@ insert (const HdStubDriver *stub, GError **error)
       r = kmod_module_probe_insert_module (mod, KMOD_PROBE_APPLY_BLACKLIST, NULL, NULL, NULL, NULL);
       if (r == KMOD_PROBE_APPLY_BLACKLIST)
         {
-          g_set_error (error, HD_ERROR, HD_ERROR_NOT_SUPPORTED,
+          g_set_error (error, HD_ERROR, HD_ERROR_FAILED,
                        _("Failed to load PCI driver module %s: administratively prohibited"), stub->module);
           return FALSE;
         }
       if (r < 0)
         {
-          g_set_error (error, HD_ERROR, HD_ERROR_NOT_SUPPORTED,
+          g_set_error (error, HD_ERROR, HD_ERROR_FAILED,
                        _("Failed to load PCI driver module %s: %s"), stub->module, g_strerror (-r));
           return FALSE;
         }
@@ -76,7 +76,7 @@ hd_module_loader_load (const HdStubDriver *stub, gpointer user_data, GError **er
     return FALSE;
   if (!hd_module_loader_driver_present (stub))
     {
-      g_set_error (error, HD_ERROR, HD_ERROR_NOT_SUPPORTED,
+      g_set_error (error, HD_ERROR, HD_ERROR_FAILED,
                    _("module %s is loaded but the PCI driver %s did not appear"), stub->module, stub->driver);
       return FALSE;
     }

@@ -95,11 +95,12 @@ collect_companions (HdInventory *inventory, HdNodeDevice *dev, GPtrArray *devs, 
   for (guint i = 0; dev->pci->iommu_group_members && i < dev->pci->iommu_group_members->len; i++)
     {
       const HdPciAddress *a = &g_array_index (dev->pci->iommu_group_members, HdPciAddress, i);
-      g_autoptr(HdNodeDevice) m = hd_inventory_lookup_address (inventory, a);
+      g_autoptr(HdNodeDevice) known = hd_inventory_lookup_address (inventory, a);
+      g_autoptr(HdNodeDevice) m = NULL;
 
-      if (m == NULL || g_hash_table_contains (seen, m->name))
+      if (known == NULL || g_hash_table_contains (seen, known->name))
         continue;
-      m = hd_inventory_refresh (inventory, m->name);
+      m = hd_inventory_refresh (inventory, known->name);
       if (m == NULL)
         continue;
       g_hash_table_add (seen, m->name);

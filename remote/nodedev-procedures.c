@@ -286,34 +286,84 @@ proc_get_autostart (HdRpcConnection *c, HdXdrReader *args, HdXdrWriter *ret, HdR
 
 /* Detach, reattach and reset: refused on a read-only connection, and not
  * yet served (the engine is a later issue). */
-static gboolean
+/* The gate of detach, reattach and reset: the device must exist, the
+ * connection must be read-write, and there must be an engine. */
+static HdNodeDevice *
 mutation (HdRpcConnection *c, HdXdrReader *args, HdRpcError *err, const char *api)
 {
   g_autoptr(HdNodeDevice) dev = read_device (c, args, err);
 
   if (dev == NULL)
-    return FALSE;
+    return NULL;
   if (c->readonly)
     {
       hd_rpc_error_set (err, VIR_ERR_OPERATION_DENIED, VIR_FROM_NODEDEV,
                         "read only access prevents %s", api);
-      return FALSE;
+      return NULL;
     }
-  hd_rpc_error_set (err, VIR_ERR_NO_SUPPORT, VIR_FROM_NODEDEV, "%s", api);
-  return FALSE;
+  if (c->engine == NULL)
+    {
+      hd_rpc_error_set (err, VIR_ERR_NO_SUPPORT, VIR_FROM_NODEDEV, "%s", api);
+      return NULL;
+    }
+  return g_steal_pointer (&dev);
 }
 
-static gboolean
-proc_dettach (HdRpcConnection *c, HdXdrReader *args, HdXdrWriter *ret, HdRpcError *err)
+static char *
+owner_of (HdRpcConnection *c)
 {
-  return mutation (c, args, err, "virNodeDeviceDettach");
+  return g_strdup_printf ("libvirt client uid=%u", c->peer_uid);
+}
+
+static void
+finish_call (HdRpcPendingCall *call, const GError *error)
+{
+  g_auto(HdRpcError) err = { 0 };
+
+  if (error == NULL)
+    {
+      hd_rpc_pending_call_return (call);
+      return;
+    }
+  hd_rpc_error_from_gerror (&err, error);
+  hd_rpc_pending_call_error (call, &err);
+}
+
+static void
+detach_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) taken = hd_engine_detach_finish (HD_ENGINE (source), result, &error);
+
+  if (taken != NULL)
+    g_debug ("detached %u device(s)", taken->len);
+  finish_call (user_data, error);
 }
 
 static gboolean
-proc_detach_flags (HdRpcConnection *c, HdXdrReader *args, HdXdrWriter *ret, HdRpcError *err)
+start_detach (HdRpcConnection *c, HdNodeDevice *dev, const char *driver, HdRpcPendingCall *call)
+{
+  g_autofree char *owner = owner_of (c);
+  HdDetachOptions options = { driver, FALSE, FALSE, owner };
+
+  hd_engine_detach_async (c->engine, dev->name, &options, detach_done, call);
+  return TRUE;
+}
+
+static gboolean
+proc_dettach (HdRpcConnection *c, HdXdrReader *args, HdRpcPendingCall *call, HdRpcError *err)
+{
+  g_autoptr(HdNodeDevice) dev = mutation (c, args, err, "virNodeDeviceDettach");
+
+  return dev != NULL && start_detach (c, dev, NULL, call);
+}
+
+static gboolean
+proc_detach_flags (HdRpcConnection *c, HdXdrReader *args, HdRpcPendingCall *call, HdRpcError *err)
 {
   g_autofree char *name = NULL;
   g_autofree char *driver = NULL;
+  g_autoptr(HdNodeDevice) dev = NULL;
   guint32 flags;
   HdXdrReader whole = *args;
 
@@ -323,19 +373,60 @@ proc_detach_flags (HdRpcConnection *c, HdXdrReader *args, HdXdrWriter *ret, HdRp
       !hd_xdr_read_opt_string (args, HD_RPC_STRING_MAX, &driver) ||
       !hd_xdr_read_u32 (args, &flags))
     return hd_rpc_decode_failed (err);
-  return mutation (c, &whole, err, "virNodeDeviceDetachFlags");
+  dev = mutation (c, &whole, err, "virNodeDeviceDetachFlags");
+  if (dev == NULL)
+    return FALSE;
+  if (flags != 0)
+    return hd_rpc_unsupported_flags (err, flags, "qemuNodeDeviceDetachFlags");
+  return start_detach (c, dev, driver, call);
+}
+
+static void
+reattach_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  hd_engine_reattach_finish (HD_ENGINE (source), result, &error);
+  finish_call (user_data, error);
 }
 
 static gboolean
-proc_re_attach (HdRpcConnection *c, HdXdrReader *args, HdXdrWriter *ret, HdRpcError *err)
+proc_re_attach (HdRpcConnection *c, HdXdrReader *args, HdRpcPendingCall *call, HdRpcError *err)
 {
-  return mutation (c, args, err, "virNodeDeviceReAttach");
+  g_autoptr(HdNodeDevice) dev = mutation (c, args, err, "virNodeDeviceReAttach");
+  g_autofree char *owner = NULL;
+
+  if (dev == NULL)
+    return FALSE;
+  owner = owner_of (c);
+  hd_engine_reattach_async (c->engine, dev->name, owner, reattach_done, call);
+  return TRUE;
+}
+
+static void
+reset_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *method = hd_engine_reset_finish (HD_ENGINE (source), result, &error);
+
+  if (method != NULL)
+    g_debug ("reset through %s", method);
+  finish_call (user_data, error);
 }
 
 static gboolean
-proc_reset (HdRpcConnection *c, HdXdrReader *args, HdXdrWriter *ret, HdRpcError *err)
+proc_reset (HdRpcConnection *c, HdXdrReader *args, HdRpcPendingCall *call, HdRpcError *err)
 {
-  return mutation (c, args, err, "virNodeDeviceReset");
+  g_autoptr(HdNodeDevice) dev = mutation (c, args, err, "virNodeDeviceReset");
+  g_autofree char *owner = NULL;
+
+  if (dev == NULL)
+    return FALSE;
+  owner = owner_of (c);
+  /* libvirt's API has no force: a device the host uses is never reset
+   * from this door. */
+  hd_engine_reset_async (c->engine, dev->name, FALSE, owner, reset_done, call);
+  return TRUE;
 }
 
 static gboolean
@@ -382,11 +473,11 @@ static const HdRpcProcedureDef nodedev_procedures[] = {
   { HD_PROC_NODE_DEVICE_GET_PARENT, proc_get_parent, FALSE },
   { HD_PROC_NODE_DEVICE_NUM_OF_CAPS, proc_num_of_caps, FALSE },
   { HD_PROC_NODE_DEVICE_LIST_CAPS, proc_list_caps, FALSE },
-  { HD_PROC_NODE_DEVICE_DETTACH, proc_dettach, FALSE },
-  { HD_PROC_NODE_DEVICE_RE_ATTACH, proc_re_attach, FALSE },
-  { HD_PROC_NODE_DEVICE_RESET, proc_reset, FALSE },
+  { HD_PROC_NODE_DEVICE_DETTACH, NULL, FALSE, proc_dettach },
+  { HD_PROC_NODE_DEVICE_RE_ATTACH, NULL, FALSE, proc_re_attach },
+  { HD_PROC_NODE_DEVICE_RESET, NULL, FALSE, proc_reset },
   { HD_PROC_CONNECT_LIST_ALL_NODE_DEVICES, proc_list_all, FALSE },
-  { HD_PROC_NODE_DEVICE_DETACH_FLAGS, proc_detach_flags, FALSE },
+  { HD_PROC_NODE_DEVICE_DETACH_FLAGS, NULL, FALSE, proc_detach_flags },
   { HD_PROC_CONNECT_NODE_DEVICE_EVENT_REGISTER_ANY, proc_event_register, FALSE },
   { HD_PROC_CONNECT_NODE_DEVICE_EVENT_DEREGISTER_ANY, proc_event_deregister, FALSE },
   { HD_PROC_NODE_DEVICE_GET_AUTOSTART, proc_get_autostart, FALSE },

@@ -13,6 +13,8 @@ typedef struct {
 
 struct _HdRpcConnection {
   HdInventory *inventory;
+  HdEngine *engine;          /* NULL: detach/reattach/reset are not supported */
+  GPtrArray *pending;        /* HdRpcPendingCall still running */
   gboolean readonly;
   gboolean open;
   gboolean closing;
@@ -29,10 +31,22 @@ struct _HdRpcConnection {
 typedef gboolean (*HdRpcHandler) (HdRpcConnection *c, HdXdrReader *args,
                                   HdXdrWriter *ret, HdRpcError *err);
 
+/* A call answered later (the engine's operations): the handler either
+ * takes @call and completes it exactly once with
+ * hd_rpc_pending_call_return()/_error(), possibly after the client has
+ * gone (the answer is then dropped), or returns FALSE with @err. */
+typedef struct _HdRpcPendingCall HdRpcPendingCall;
+typedef gboolean (*HdRpcAsyncHandler) (HdRpcConnection *c, HdXdrReader *args,
+                                       HdRpcPendingCall *call, HdRpcError *err);
+
+void hd_rpc_pending_call_return (HdRpcPendingCall *call);
+void hd_rpc_pending_call_error (HdRpcPendingCall *call, const HdRpcError *err);
+
 typedef struct {
   gint32 proc;
   HdRpcHandler handler;
   gboolean before_open;      /* allowed before CONNECT_OPEN */
+  HdRpcAsyncHandler async_handler;  /* instead of @handler */
 } HdRpcProcedureDef;
 
 /* The node-device procedures (nodedev-procedures.c). */

@@ -34,13 +34,20 @@ event_registration_clear (gpointer data)
   g_free (reg->device);
 }
 
+struct _HdRpcPendingCall {
+  HdRpcConnection *c;        /* NULL once the client is gone */
+  HdRpcHeader header;
+};
+
 HdRpcConnection *
-hd_rpc_connection_new (HdInventory *inventory, gboolean readonly_socket, guint peer_uid,
-                       HdRpcSendFunc send, gpointer user_data)
+hd_rpc_connection_new (HdInventory *inventory, HdEngine *engine, gboolean readonly_socket,
+                       guint peer_uid, HdRpcSendFunc send, gpointer user_data)
 {
   HdRpcConnection *c = g_new0 (HdRpcConnection, 1);
 
   c->inventory = g_object_ref (inventory);
+  c->engine = engine ? g_object_ref (engine) : NULL;
+  c->pending = g_ptr_array_new ();
   c->readonly = readonly_socket;
   c->peer_uid = peer_uid;
   c->send = send;
@@ -57,6 +64,11 @@ hd_rpc_connection_free (HdRpcConnection *c)
 {
   if (c == NULL)
     return;
+  /* Operations outlive the client that asked: their answers go nowhere. */
+  for (guint i = 0; i < c->pending->len; i++)
+    ((HdRpcPendingCall *) g_ptr_array_index (c->pending, i))->c = NULL;
+  g_ptr_array_unref (c->pending);
+  g_clear_object (&c->engine);
   g_clear_object (&c->inventory);
   g_clear_pointer (&c->events, g_array_unref);
   g_clear_pointer (&c->identity, g_hash_table_unref);
@@ -349,6 +361,18 @@ hd_rpc_connection_dispatch (HdRpcConnection *c, const guint8 *packet, gsize len)
       return TRUE;
     }
 
+  if (def->async_handler != NULL)
+    {
+      HdRpcPendingCall *call = g_new0 (HdRpcPendingCall, 1);
+
+      call->c = c;
+      call->header = h;
+      g_ptr_array_add (c->pending, call);
+      if (!def->async_handler (c, &r, call, &err))
+        hd_rpc_pending_call_error (call, &err);
+      return !c->closing;
+    }
+
   hd_xdr_writer_init (&ret);
   if (def->handler (c, &r, &ret, &err))
     reply (c, &h, &ret, NULL);
@@ -356,6 +380,29 @@ hd_rpc_connection_dispatch (HdRpcConnection *c, const guint8 *packet, gsize len)
     reply (c, &h, NULL, &err);
 
   return !c->closing;
+}
+
+static void
+pending_call_finish (HdRpcPendingCall *call, const HdRpcError *err)
+{
+  if (call->c != NULL)
+    {
+      g_ptr_array_remove (call->c->pending, call);
+      reply (call->c, &call->header, NULL, err);
+    }
+  g_free (call);
+}
+
+void
+hd_rpc_pending_call_return (HdRpcPendingCall *call)
+{
+  pending_call_finish (call, NULL);
+}
+
+void
+hd_rpc_pending_call_error (HdRpcPendingCall *call, const HdRpcError *err)
+{
+  pending_call_finish (call, err);
 }
 
 static void

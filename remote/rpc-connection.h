@@ -6,6 +6,7 @@
 
 #include <glib.h>
 
+#include "hostdev/engine.h"
 #include "nodedev/inventory.h"
 
 G_BEGIN_DECLS
@@ -16,7 +17,9 @@ typedef struct _HdRpcConnection HdRpcConnection;
  * included. */
 typedef void (*HdRpcSendFunc) (GBytes *packet, gpointer user_data);
 
+/* @engine may be NULL: the mutations then answer "not supported". */
 HdRpcConnection *hd_rpc_connection_new (HdInventory *inventory,
+                                        HdEngine *engine,
                                         gboolean readonly_socket,
                                         guint peer_uid,
                                         HdRpcSendFunc send,

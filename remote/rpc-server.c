@@ -54,6 +54,7 @@ typedef struct {
 struct _HdRpcServer {
   GObject parent_instance;
   HdInventory *inventory;
+  HdEngine *engine;          /* NULL: no mutations */
   GPtrArray *listeners;      /* Listener */
   GHashTable *clients;       /* Client set */
   guint handshake_seconds;
@@ -64,6 +65,8 @@ struct _HdRpcServer {
 G_DEFINE_TYPE (HdRpcServer, hd_rpc_server, G_TYPE_OBJECT)
 
 static void client_update_sources (Client *client);
+static GSource *watch (Client *client, GIOCondition condition, GSocketSourceFunc func);
+static gboolean on_client_out (GSocket *socket, GIOCondition condition, gpointer user_data);
 static void resume_listeners (HdRpcServer *self);
 
 static void
@@ -108,6 +111,10 @@ client_send (GBytes *packet, gpointer user_data)
 
   g_queue_push_tail (&client->output, g_bytes_ref (packet));
   client->output_bytes += g_bytes_get_size (packet);
+  /* A reply that an operation sends long after its call was dispatched
+   * has no dispatch pass to flush it. */
+  if (client->out_source == NULL)
+    client->out_source = watch (client, G_IO_OUT | G_IO_HUP | G_IO_ERR, on_client_out);
 }
 
 static gboolean
@@ -276,7 +283,7 @@ accept_client (HdRpcServer *self, Listener *listener, GSocket *socket)
   hd_rpc_framer_init (&client->framer, HD_RPC_CALL_MAX);
   client->input = g_byte_array_new ();
   g_queue_init (&client->output);
-  client->conn = hd_rpc_connection_new (self->inventory, listener->readonly, client->uid,
+  client->conn = hd_rpc_connection_new (self->inventory, self->engine, listener->readonly, client->uid,
                                         client_send, client);
   client->handshake_timeout = g_timeout_add_seconds (self->handshake_seconds,
                                                      on_handshake_timeout, client);
@@ -566,6 +573,7 @@ hd_rpc_server_dispose (GObject *object)
   g_clear_pointer (&self->clients, g_hash_table_unref);
   g_clear_pointer (&self->listeners, g_ptr_array_unref);
   g_clear_object (&self->inventory);
+  g_clear_object (&self->engine);
   G_OBJECT_CLASS (hd_rpc_server_parent_class)->dispose (object);
 }
 
@@ -584,11 +592,12 @@ hd_rpc_server_init (HdRpcServer *self)
 }
 
 HdRpcServer *
-hd_rpc_server_new (HdInventory *inventory)
+hd_rpc_server_new (HdInventory *inventory, HdEngine *engine)
 {
   HdRpcServer *self = g_object_new (HD_TYPE_RPC_SERVER, NULL);
 
   self->inventory = g_object_ref (inventory);
+  self->engine = engine ? g_object_ref (engine) : NULL;
   self->handlers[0] = g_signal_connect (inventory, "device-added", G_CALLBACK (on_device_added), self);
   self->handlers[1] = g_signal_connect (inventory, "device-removed", G_CALLBACK (on_device_removed), self);
   self->handlers[2] = g_signal_connect (inventory, "device-changed", G_CALLBACK (on_device_changed), self);

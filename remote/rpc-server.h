@@ -5,6 +5,7 @@
 
 #include <gio/gio.h>
 
+#include "hostdev/engine.h"
 #include "nodedev/inventory.h"
 
 G_BEGIN_DECLS
@@ -12,7 +13,8 @@ G_BEGIN_DECLS
 #define HD_TYPE_RPC_SERVER (hd_rpc_server_get_type ())
 G_DECLARE_FINAL_TYPE (HdRpcServer, hd_rpc_server, HD, RPC_SERVER, GObject)
 
-HdRpcServer *hd_rpc_server_new (HdInventory *inventory);
+/* @engine NULL: detach, reattach and reset answer "not supported". */
+HdRpcServer *hd_rpc_server_new (HdInventory *inventory, HdEngine *engine);
 
 /* Creates and listens on a unix socket at @path with @mode.  A stale
  * socket file is replaced; a live one (another process answers on it) is

@@ -238,8 +238,9 @@ class Daemon:
         env["G_DEBUG"] = "fatal-criticals"
         env["LC_ALL"] = "C"
         self.log = open(self.log_path, "w")
+        self.state_dir = os.path.join(self.dir, "state")
         self.proc = subprocess.Popen([HOSTDEVD, "--socket", self.sock, "--ro-socket", self.ro_sock,
-                                      "--verbose"] + list(args),
+                                      "--state-dir", self.state_dir, "--verbose"] + list(args),
                                      env=env, stdin=subprocess.DEVNULL, stdout=self.log,
                                      stderr=subprocess.STDOUT)
         _daemon_logs.append(self)

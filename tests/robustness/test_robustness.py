@@ -167,6 +167,7 @@ class DaemonTestCase(unittest.TestCase):
         self.log = open(os.path.join(self.tmpdir, 'log'), 'w+')
         self.daemon = subprocess.Popen(
             [HOSTDEVD, '--socket', self.rw, '--ro-socket', self.ro,
+             '--state-dir', os.path.join(self.tmpdir, 'state'),
              '--handshake-timeout', str(HANDSHAKE_TIMEOUT)],
             stdout=self.log, stderr=subprocess.STDOUT, preexec_fn=self._daemon_limits)
         self.uri = 'nodedev:///system?socket=' + self.rw

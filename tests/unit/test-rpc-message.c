@@ -412,7 +412,7 @@ static void
 session_init (Session *s, gboolean readonly)
 {
   s->sent = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
-  s->conn = hd_rpc_connection_new (inventory, readonly, 1000, on_send, s);
+  s->conn = hd_rpc_connection_new (inventory, NULL, readonly, 1000, on_send, s);
 }
 
 static void

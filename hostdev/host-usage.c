@@ -39,17 +39,12 @@ struct _HdHostUsage {
 };
 
 typedef struct {
-  char *syspath;
-  char *name;        /* for people: /dev/vda1, a 9p mount tag */
-} Holder;
-
-typedef struct {
   guint major, minor;
   char *mount_point;   /* unescaped */
   char *fstype;
   char *source;        /* unescaped */
   char *options;       /* super options, still escaped: overlay splits them first */
-  GPtrArray *holders;  /* Holder; NULL until resolved */
+  GHashTable *holders; /* syspath → name for people (/dev/vda1, a 9p tag); NULL until resolved */
   gboolean resolving;  /* overlays could name each other: stop the loop */
 } Mount;
 
@@ -80,25 +75,15 @@ host_use_new (HdHostUseKind kind, const char *holder, const char *description)
 }
 
 static void
-holder_free (Holder *holder)
-{
-  g_free (holder->syspath);
-  g_free (holder->name);
-  g_free (holder);
-}
-
-static void
 mount_free (Mount *m)
 {
   g_free (m->mount_point);
   g_free (m->fstype);
   g_free (m->source);
   g_free (m->options);
-  g_clear_pointer (&m->holders, g_ptr_array_unref);
+  g_clear_pointer (&m->holders, g_hash_table_unref);
   g_free (m);
 }
-
-/* ---- reading sources ------------------------------------------------------ */
 
 static gboolean G_GNUC_PRINTF (3, 4)
 fail (GError **error, HdError code, const char *format, ...)
@@ -216,8 +201,6 @@ parse_mountinfo (const char *path, GPtrArray *mounts, GError **error)
   return TRUE;
 }
 
-/* ---- block devices ---------------------------------------------------------- */
-
 /* @path resolved, if that is a device directory; whatever the host uses
  * is one, anything else (a dangling link) is not. */
 static char *
@@ -245,60 +228,68 @@ dev_name (const char *syspath)
   return g_strconcat ("/dev/", g_strdelimit (base, "!", '/'), NULL);
 }
 
-/* Each device once: an overlay's layers tend to share a disk. */
-static void
-add_holder (GPtrArray *holders, const char *syspath, char *name)
+static GHashTable *
+holders_new (void)
 {
-  g_autofree char *owned = name;
-  Holder *holder;
+  return g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+}
 
-  for (guint i = 0; i < holders->len; i++)
-    if (g_str_equal (((Holder *) g_ptr_array_index (holders, i))->syspath, syspath))
-      return;
-  holder = g_new0 (Holder, 1);
-  holder->syspath = g_strdup (syspath);
-  holder->name = g_steal_pointer (&owned);
-  g_ptr_array_add (holders, holder);
+/* Each device once, with its first name: an overlay's layers tend to
+ * share a disk. */
+static void
+add_holder (GHashTable *holders, const char *syspath, char *name)
+{
+  if (g_hash_table_contains (holders, syspath))
+    g_free (name);
+  else
+    g_hash_table_insert (holders, g_strdup (syspath), name);
 }
 
 static void
-add_holders (GPtrArray *holders, GPtrArray *from)
+add_holders (GHashTable *holders, GHashTable *from)
 {
-  for (guint i = 0; from != NULL && i < from->len; i++)
-    {
-      Holder *holder = g_ptr_array_index (from, i);
-      add_holder (holders, holder->syspath, g_strdup (holder->name));
-    }
+  GHashTableIter iter;
+  gpointer syspath, name;
+
+  if (from == NULL)
+    return;
+  g_hash_table_iter_init (&iter, from);
+  while (g_hash_table_iter_next (&iter, &syspath, &name))
+    add_holder (holders, syspath, g_strdup (name));
 }
 
 /* The physical devices under the block device @syspath (named @top, NULL
- * at first): itself, or all that its slaves/ (device-mapper, md) lead to.
- * A partition's slaves are its disk's (md0p1 lives on what md0 lives on). */
+ * at first): itself, or all that its slaves/ (device-mapper, md) or
+ * multipath/ (an NVMe namespace's paths) lead to.  A partition's are its
+ * disk's (md0p1 lives on what md0 lives on). */
 static void
-add_block (GPtrArray *holders, const char *syspath, const char *top, guint depth)
+add_block (GHashTable *holders, const char *syspath, const char *top, guint depth)
 {
+  static const char *const stacked[] = { "slaves", "multipath" };
   gboolean partition = hd_sysfs_exists (syspath, "partition");
   g_autofree char *owner = partition ? g_path_get_dirname (syspath) : g_strdup (syspath);
-  g_autofree char *slaves = g_build_filename (owner, "slaves", NULL);
-  g_autoptr(GPtrArray) names = depth < DEPTH_MAX ? hd_sysfs_list_dir (slaves, NULL) : NULL;
   g_autofree char *name = dev_name (syspath);
   guint followed = 0;
 
-  for (guint i = 0; names != NULL && i < names->len; i++)
+  for (guint k = 0; k < G_N_ELEMENTS (stacked) && depth < DEPTH_MAX; k++)
     {
-      g_autofree char *link = g_build_filename (slaves, g_ptr_array_index (names, i), NULL);
-      g_autofree char *slave = canonical (link);
+      g_autofree char *dir = g_build_filename (owner, stacked[k], NULL);
+      g_autoptr(GPtrArray) names = hd_sysfs_list_dir (dir, NULL);
 
-      if (slave != NULL)
-        add_block (holders, slave, top != NULL ? top : name, depth + 1);
-      followed += slave != NULL;
+      for (guint i = 0; names != NULL && i < names->len; i++)
+        {
+          g_autofree char *link = g_build_filename (dir, g_ptr_array_index (names, i), NULL);
+          g_autofree char *lower = canonical (link);
+
+          if (lower != NULL)
+            add_block (holders, lower, top != NULL ? top : name, depth + 1);
+          followed += lower != NULL;
+        }
     }
   if (followed == 0)
     add_holder (holders, syspath, depth == 0 ? g_strdup (name)
                                              : g_strdup_printf (_("%s (under %s)"), name, top));
 }
-
-/* ---- mounts ------------------------------------------------------------------ */
 
 /* Shared folders name their virtio device by tag. */
 static const struct {
@@ -358,11 +349,11 @@ mount_containing (Scan *s, const char *path, Mount *except)
   return best;
 }
 
-static GPtrArray *mount_holders (Scan *s, Mount *m, guint depth);
+static GHashTable *mount_holders (Scan *s, Mount *m, guint depth);
 
 /* An overlay lives on whatever holds its layers. */
 static void
-add_overlay_holders (Scan *s, Mount *m, GPtrArray *holders, guint depth)
+add_overlay_holders (Scan *s, Mount *m, GHashTable *holders, guint depth)
 {
   static const char *const keys[] = { "lowerdir=", "upperdir=", "lowerdir+=", "datadir+=" };
   g_autoptr(GPtrArray) options = split_escaped (m->options, ',', FALSE);
@@ -387,17 +378,17 @@ add_overlay_holders (Scan *s, Mount *m, GPtrArray *holders, guint depth)
 }
 
 /* What @m lives on, worked out once. */
-static GPtrArray *
+static GHashTable *
 mount_holders (Scan *s, Mount *m, guint depth)
 {
-  g_autoptr(GPtrArray) holders = NULL;
+  g_autoptr(GHashTable) holders = NULL;
   g_autofree char *dev = NULL;
   struct stat st;
 
   if (m->holders != NULL || m->resolving || depth > DEPTH_MAX)
     return m->holders;
   m->resolving = TRUE;
-  holders = g_ptr_array_new_with_free_func ((GDestroyNotify) holder_free);
+  holders = holders_new ();
   if (m->major != 0)
     dev = block_from_devnum (makedev (m->major, m->minor));
   /* filesystems with an anonymous device number (btrfs): the node's own */
@@ -408,7 +399,7 @@ mount_holders (Scan *s, Mount *m, guint depth)
   for (guint i = 0; i < G_N_ELEMENTS (shares) && dev == NULL; i++)
     if (g_str_equal (m->fstype, shares[i].fstype))
       dev = virtio_by_tag (shares[i].dir, shares[i].attr, shares[i].link, m->source);
-  if (holders->len == 0 && dev != NULL)
+  if (g_hash_table_size (holders) == 0 && dev != NULL)
     add_holder (holders, dev, g_strdup (m->source));
   if (g_str_equal (m->fstype, "overlay"))
     add_overlay_holders (s, m, holders, depth);
@@ -438,21 +429,17 @@ scan_mounts (Scan *s)
   for (guint i = 0; i < s->mounts->len; i++)
     {
       Mount *m = g_ptr_array_index (s->mounts, i);
-      GPtrArray *holders = mount_holders (s, m, 0);
       gboolean root = g_str_equal (m->mount_point, "/");
+      GHashTableIter iter;
+      gpointer syspath, name;
 
-      for (guint h = 0; holders != NULL && h < holders->len; h++)
-        {
-          Holder *holder = g_ptr_array_index (holders, h);
-
-          add_use (s, root ? HD_HOST_USE_ROOT_FS : HD_HOST_USE_MOUNT, holder->syspath,
-                   root ? g_strdup_printf (_("%s backs the root filesystem"), holder->name)
-                        : g_strdup_printf (_("%s is mounted on %s"), holder->name, m->mount_point));
-        }
+      g_hash_table_iter_init (&iter, mount_holders (s, m, 0));
+      while (g_hash_table_iter_next (&iter, &syspath, &name))
+        add_use (s, root ? HD_HOST_USE_ROOT_FS : HD_HOST_USE_MOUNT, syspath,
+                 root ? g_strdup_printf (_("%s backs the root filesystem"), (char *) name)
+                      : g_strdup_printf (_("%s is mounted on %s"), (char *) name, m->mount_point));
     }
 }
-
-/* ---- swap -------------------------------------------------------------------- */
 
 /* "Filename Type Size Used Priority", a header line first.  A swap file
  * lives on the filesystem with its device number, found in mountinfo so
@@ -467,7 +454,9 @@ scan_swaps (Scan *s, const char *path, GError **error)
   for (guint i = 1; lines != NULL && lines[0] != NULL && lines[i] != NULL; i++)
     {
       g_auto(GStrv) f = split_fields (lines[i]);
-      g_autoptr(GPtrArray) holders = g_ptr_array_new_with_free_func ((GDestroyNotify) holder_free);
+      g_autoptr(GHashTable) holders = holders_new ();
+      GHashTableIter iter;
+      gpointer syspath, name;
       g_autofree char *file = NULL;
       g_autofree char *block = NULL;
       struct stat st;
@@ -480,29 +469,24 @@ scan_swaps (Scan *s, const char *path, GError **error)
         continue;
       if (S_ISBLK (st.st_mode) && (block = block_from_devnum (st.st_rdev)) != NULL)
         add_block (holders, block, NULL, 0);
-      for (guint m = s->mounts->len; !S_ISBLK (st.st_mode) && m > 0 && holders->len == 0; m--)
+      for (guint m = s->mounts->len; !S_ISBLK (st.st_mode) && m > 0 && g_hash_table_size (holders) == 0; m--)
         {
           Mount *mount = g_ptr_array_index (s->mounts, m - 1);
 
           if (makedev (mount->major, mount->minor) == st.st_dev)
             add_holders (holders, mount_holders (s, mount, 0));
         }
-      if (!S_ISBLK (st.st_mode) && holders->len == 0 && (block = block_from_devnum (st.st_dev)) != NULL)
+      if (!S_ISBLK (st.st_mode) && g_hash_table_size (holders) == 0 &&
+          (block = block_from_devnum (st.st_dev)) != NULL)
         add_block (holders, block, NULL, 0);
-      for (guint h = 0; h < holders->len; h++)
-        {
-          Holder *holder = g_ptr_array_index (holders, h);
-
-          add_use (s, HD_HOST_USE_SWAP, holder->syspath,
-                   S_ISBLK (st.st_mode) ? g_strdup_printf (_("%s is active swap"), holder->name)
-                                        : g_strdup_printf (_("%s holds the active swap file %s"),
-                                                           holder->name, file));
-        }
+      g_hash_table_iter_init (&iter, holders);
+      while (g_hash_table_iter_next (&iter, &syspath, &name))
+        add_use (s, HD_HOST_USE_SWAP, syspath,
+                 S_ISBLK (st.st_mode) ? g_strdup_printf (_("%s is active swap"), (char *) name)
+                                      : g_strdup_printf (_("%s holds the active swap file %s"), (char *) name, file));
     }
   return TRUE;
 }
-
-/* ---- network ----------------------------------------------------------------- */
 
 /* /proc/net/route: a header, then "Iface Destination Gateway …", 11
  * columns.  /proc/net/ipv6_route: no header, 10 columns, the device last;
@@ -618,8 +602,6 @@ scan_net (Scan *s, const HdHostUsageSources *src, GError **error)
   return TRUE;
 }
 
-/* ---- display ----------------------------------------------------------------- */
-
 static void
 scan_display (Scan *s)
 {
@@ -648,19 +630,15 @@ scan_display (Scan *s)
     }
 }
 
-/* ---- the snapshot ------------------------------------------------------------ */
-
 static int
 compare_uses (gconstpointer a, gconstpointer b)
 {
   const HdHostUse *ua = *(HdHostUse *const *) a;
   const HdHostUse *ub = *(HdHostUse *const *) b;
-  int c;
 
   if (ua->kind != ub->kind)
     return ua->kind < ub->kind ? -1 : 1;
-  c = strcmp (ua->holder, ub->holder);
-  return c != 0 ? c : strcmp (ua->description, ub->description);
+  return strcmp (ua->holder, ub->holder);
 }
 
 HdHostUsage *

@@ -22,7 +22,9 @@ typedef enum {
 
 typedef struct {
   HdHostUseKind kind;
-  char *holder;       /* canonical sysfs path of what is used: a block device, a net interface, … */
+  char *holder;       /* canonical sysfs path of what is used: a block device (the physical
+                       * one under dm, md or NVMe multipath), a net interface, a virtio
+                       * device (9p, virtiofs), a PCI function (boot VGA, framebuffer) */
   char *description;  /* translated, for people: "/dev/vda1 is mounted on /boot" */
 } HdHostUse;
 
@@ -47,14 +49,17 @@ typedef struct _HdHostUsage HdHostUsage;
 
 /* One snapshot of the host's use of devices.  @sources NULL: this host.
  * Missing source files are not errors (a container may lack /proc/swaps);
- * only unreadable or malformed ones are. */
+ * only unreadable or malformed ones are (HD_ERROR_FAILED,
+ * HD_ERROR_INVALID_DATA, naming the file and line), and so is a failing
+ * getifaddrs(3), since every interface would then look free.  One use is
+ * kept per kind and holder (bind mounts repeat a device). */
 HdHostUsage *hd_host_usage_scan (const HdHostUsageSources *sources, GError **error);
 void hd_host_usage_free (HdHostUsage *usage);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HdHostUsage, hd_host_usage_free)
 
 /* The uses on @syspath (a PCI function's canonical sysfs directory) or
- * below it, in a stable order; an empty array if the host does not use it.
- * Elements are HdHostUse, owned by the array. */
+ * below it, sorted by kind, then holder; an empty array if the host does
+ * not use it.  Elements are copies (HdHostUse), owned by the array. */
 GPtrArray *hd_host_usage_lookup (HdHostUsage *usage, const char *syspath);
 
 /* Every use found, for diagnostics and tests. */

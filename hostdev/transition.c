@@ -179,12 +179,13 @@ write_override (HdStepper *st, const HdTransitionDevice *dev, const char *value,
   g_autofree char *path = path_of_device (dev, "driver_override");
   g_autofree char *addr = hd_pci_address_to_string (&dev->address);
   g_autofree char *what = NULL;
+  g_autofree char *shown = g_strstrip (g_strdup (value));
   int r = step_write (st, path, value);
 
   if (r == 0)
     return TRUE;
   what = g_strdup_printf (_("Failed to add driver '%s' to driver_override interface of PCI device '%s'"),
-                          g_strstrip (g_strdup (value)), addr);
+                          shown, addr);
   return set_system_error (error, r, what);
 }
 

@@ -144,7 +144,11 @@ add_host_uses (HdVerdict *v, HdHostUsage *usage, HdNodeDevice *dev)
       HdHostUse *use = g_ptr_array_index (uses, i);
       g_autofree char *addr = hd_pci_address_to_string (&dev->pci->address);
 
-      g_ptr_array_add (v->host_uses, g_strdup_printf ("%s: %s", addr, use->description));
+      /* A companion's use names the companion; the device's own needs no name. */
+      if (hd_pci_address_equal (&dev->pci->address, &v->address))
+        g_ptr_array_add (v->host_uses, g_strdup (use->description));
+      else
+        g_ptr_array_add (v->host_uses, g_strdup_printf ("%s: %s", addr, use->description));
     }
 }
 

@@ -42,7 +42,7 @@ typedef struct {
   GPtrArray *takes;            /* HdVerdictMember: what a detach moves to the stub, the device first */
   GPtrArray *blockers;         /* HdVerdictMember: companions a lone detach would leave on host drivers */
   GPtrArray *stays;            /* HdVerdictMember: companions that need nothing (bridges, no driver, stubs) */
-  GPtrArray *host_uses;        /* char *: "0000:00:02.0: /dev/vda1 backs the root filesystem" */
+  GPtrArray *host_uses;        /* char *: "/dev/vda1 backs the root filesystem", a companion's prefixed with its address */
   GPtrArray *reasons;          /* char *: the verdict in sentences, translated */
 } HdVerdict;
 

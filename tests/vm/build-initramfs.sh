@@ -162,6 +162,13 @@ fi
 mount --move /proc /newroot/proc
 mount --move /sys /newroot/sys
 mount --move /dev /newroot/dev
+# The overlay's lower layer stays visible at the path its options name
+# (lowerdir=/host), as a live system's medium is: without it the 9p mount
+# that carries the root filesystem would be hidden from /proc/self/mountinfo
+# after switch_root, and nothing could tell that the virtio device under it
+# is the root filesystem's.
+mkdir -p /newroot/host
+mount --move /host /newroot/host
 mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /newroot/run
 mkdir -p /newroot/run/hostdevd-vm
 cat > /newroot/run/hostdevd-vm/stage2 <<'STAGE2'

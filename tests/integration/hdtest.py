@@ -7,6 +7,8 @@ preload and gets the testbed's UMOCKDEV_DIR; virsh and python3-libvirt run
 as child processes with the preload stripped, so they talk to the daemon
 over plain unix sockets exactly as on a real host.  python3-libvirt runs in
 libvirt-agent.py, which performs the libvirt calls this process asks for.
+Tests that detach, reattach or reset add fakekernel.py, which reacts to
+what the daemon writes as the kernel would.
 
 Paths come from meson (HD_HOSTDEVD, HD_SOURCE_ROOT); run by hand they
 default to build-gcc/ of the checkout holding this file.
@@ -99,9 +101,26 @@ def require_tools():
 
 # --- testbeds --------------------------------------------------------------
 
+# The stub drivers hostdevd detaches to, and their control files.  If one
+# of these directories were missing from a testbed, hostdevd would load the
+# module through libkmod into the kernel of the machine running the tests.
+STUB_DRIVERS = {
+    "vfio-pci": ("bind", "unbind", "new_id", "remove_id"),
+    "pci-stub": ("bind", "unbind", "new_id", "remove_id"),
+    "pciback": ("bind", "unbind", "new_id", "remove_id", "new_slot", "remove_slot"),
+}
+
+
 class Testbed:
     """A umockdev testbed loaded from tests/data/testbeds/NAME and
-    completed by complete-sysfs.py (IOMMU groups, driver directories)."""
+    completed by complete-sysfs.py (IOMMU groups, driver directories),
+    then by complete_for_daemon(): the stub drivers' directories, and the
+    write-only `reset` file the kernel shows for devices that have reset
+    methods (umockdev cannot record it).
+
+    Calls into umockdev go through self.lock: its uevent sender is not
+    thread-safe, and the fake kernel (fakekernel.py) emits uevents from a
+    thread of its own."""
 
     def __init__(self, name):
         import gi
@@ -116,19 +135,42 @@ class Testbed:
                               env=client_env(), capture_output=True, text=True)
         if done.returncode != 0:
             raise RuntimeError("complete-sysfs.py failed: %s" % done.stderr)
+        self.lock = threading.RLock()
+        self.sys = os.path.join(self.root, "sys")
+        self.complete_for_daemon()
+
+    def complete_for_daemon(self):
+        """The stub driver directories (see STUB_DRIVERS) and the `reset`
+        files; idempotent."""
+        for driver, files in STUB_DRIVERS.items():
+            ddir = os.path.join(self.sys, "bus", "pci", "drivers", driver)
+            os.makedirs(ddir, exist_ok=True)
+            for f in files:
+                path = os.path.join(ddir, f)
+                if not os.path.exists(path):
+                    open(path, "w").close()
+        pcidevs = os.path.join(self.sys, "bus", "pci", "devices")
+        for addr in os.listdir(pcidevs):
+            dev = os.path.join(pcidevs, addr)
+            if os.path.exists(os.path.join(dev, "reset_method")) and \
+                    not os.path.exists(os.path.join(dev, "reset")):
+                open(os.path.join(dev, "reset"), "w").close()
 
     def add(self, record):
         """Adds a device from a umockdev record; emits its 'add' uevent."""
-        self.bed.add_from_string(record)
+        with self.lock:
+            self.bed.add_from_string(record)
 
     def uevent(self, syspath, action):
-        self.bed.uevent(syspath, action)
+        with self.lock:
+            self.bed.uevent(syspath, action)
 
     def remove(self, syspath):
         """What the kernel does when a device goes: the uevent, then the
         directory is gone."""
-        self.bed.uevent(syspath, "remove")
-        self.bed.remove_device(syspath)
+        with self.lock:
+            self.bed.uevent(syspath, "remove")
+            self.bed.remove_device(syspath)
 
     # The expected data recorded from real libvirtd.
     def expected_parents(self):
@@ -223,10 +265,13 @@ def parse_virsh_tree(text):
 # --- the daemon ------------------------------------------------------------
 
 class Daemon:
-    """hostdevd on @testbed, with its two sockets in a private directory."""
+    """hostdevd on @testbed, with its two sockets in a private directory.
+    Its journal goes to @state_dir if given (a later daemon can take over
+    the state of one that was killed), else to a new directory."""
 
-    def __init__(self, testbed, args=()):
+    def __init__(self, testbed, args=(), state_dir=None):
         self.testbed = testbed
+        self.killed = False
         self.dir = tempfile.mkdtemp(prefix="hostdevd-it-")
         self.sock = os.path.join(self.dir, "virtnodedevd-sock")
         self.ro_sock = self.sock + "-ro"
@@ -238,7 +283,7 @@ class Daemon:
         env["G_DEBUG"] = "fatal-criticals"
         env["LC_ALL"] = "C"
         self.log = open(self.log_path, "w")
-        self.state_dir = os.path.join(self.dir, "state")
+        self.state_dir = state_dir or os.path.join(self.dir, "state")
         self.proc = subprocess.Popen([HOSTDEVD, "--socket", self.sock, "--ro-socket", self.ro_sock,
                                       "--state-dir", self.state_dir, "--verbose"] + list(args),
                                      env=env, stdin=subprocess.DEVNULL, stdout=self.log,
@@ -274,6 +319,20 @@ class Daemon:
 
     def alive(self):
         return self.proc.poll() is None
+
+    def kill(self):
+        """SIGKILL, on purpose: main() does not count its exit status as
+        a failure.  Safe to call from any thread; see reap()."""
+        self.killed = True
+        try:
+            self.proc.send_signal(signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    def reap(self, timeout=10):
+        """Waits for a killed daemon to be gone; its exit status."""
+        self.proc.wait(timeout)
+        return self.proc.returncode
 
     def stop(self):
         """SIGTERM; returns the exit status (0: a clean shutdown)."""
@@ -512,7 +571,7 @@ def main():
     ok = result.wasSuccessful()
     for d in _daemon_logs:
         status = d.stop()
-        if status != 0:
+        if status != 0 and not (d.killed and status == -signal.SIGKILL):
             print("FAIL: hostdevd (testbed %s) exited with status %s; a SIGTERM must end it with 0"
                   % (d.testbed.name, status))
             ok = False

@@ -285,6 +285,8 @@ class FakeKernel:
             return list(self._log)
 
     def clear_log(self):
+        """Forgets every write so far, once the kernel has handled them."""
+        self.sync()
         with self._cond:
             self._log.clear()
 

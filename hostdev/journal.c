@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <glib/gstdio.h>
+#include <string.h>
 
 #include "nodedev/error.h"
 
@@ -251,9 +252,18 @@ hd_journal_load (HdJournal *j, GPtrArray *bad, GError **error)
       HdPciAddress address;
       HdJournalRecord *r;
 
-      /* Temporary files of an interrupted write, and records set aside. */
       if (!hd_pci_address_parse (name, &address))
-        continue;
+        {
+          g_autofree char *base = g_strndup (name, strlen (name) > 7 ? strlen (name) - 7 : 0);
+
+          /* "ADDR.XXXXXX": the temporary file of a write that was
+           * interrupted before its rename; the record it would have
+           * replaced is still there.  Records set aside (.bad) stay. */
+          if (hd_pci_address_parse (base, &address) && name[strlen (base)] == '.' &&
+              !g_str_has_suffix (name, ".bad"))
+            g_unlink (path);
+          continue;
+        }
       r = parse_record (path, name, &local);
       if (r != NULL)
         {

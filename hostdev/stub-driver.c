@@ -18,8 +18,7 @@ hd_stub_driver_lookup (const char *name, GError **error)
   if (name == NULL || name[0] == '\0')
     return &stubs[0];
   for (guint i = 0; i < G_N_ELEMENTS (stubs); i++)
-    if (g_str_equal (name, stubs[i].name) || g_str_equal (name, stubs[i].driver) ||
-        g_str_equal (name, stubs[i].module))
+    if (g_str_equal (name, stubs[i].name))
       return &stubs[i];
   g_set_error (error, HD_ERROR, HD_ERROR_INVALID_ARGUMENT, _("unknown driver name '%s'"), name);
   return NULL;

@@ -14,9 +14,9 @@ typedef struct {
   gboolean vfio;        /* VFIO: needs an IOMMU and /dev/vfio/vfio */
 } HdStubDriver;
 
-/* @name NULL or "" is the default (vfio).  The PCI driver names are
- * accepted too.  Anything else: HD_ERROR_INVALID_ARGUMENT with libvirt's
- * "unknown driver name '%s'". */
+/* @name NULL or "" is the default (vfio).  Anything else, the PCI driver
+ * names included: HD_ERROR_INVALID_ARGUMENT with libvirt's "unknown
+ * driver name '%s'" (libvirt 9.0 accepts only its own names). */
 const HdStubDriver *hd_stub_driver_lookup (const char *name, GError **error);
 
 /* The stub a PCI driver name belongs to, NULL if it is a host driver. */

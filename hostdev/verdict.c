@@ -393,8 +393,11 @@ hd_verdict_reset_method (HdInventory *inventory, HdHostUsage *usage, HdNodeDevic
     {
       g_autofree char *other = hd_pci_address_to_string (&neighbour->pci->address);
 
-      g_set_error (error, HD_ERROR, HD_ERROR_IN_USE,
-                   _("Active %s devices on bus with %s, not doing bus reset"), other, addr);
+      /* libvirt wraps its own internal error in another, prefix and all:
+       * virsh prints the same line against both daemons. */
+      g_set_error (error, HD_ERROR, HD_ERROR_FAILED,
+                   _("Unable to reset PCI device %s: internal error: Active %s devices on bus with %s, not doing bus reset"),
+                   addr, other, addr);
       return NULL;
     }
   g_set_error (error, HD_ERROR, HD_ERROR_FAILED,

@@ -338,13 +338,11 @@ class Detach(unittest.TestCase):
         self.assert_nothing_written()
         self.assertEqual(self.kernel.resets[E1000], 0)
 
-    @unittest.expectedFailure
     def test_virsh_reset_active_bus_neighbour_libvirt_text(self):
         """libvirt 9.0 reports this one as an internal error, wrapped by
         virPCIDeviceReset in "Unable to reset PCI device X: " followed by
         the message of virPCIDeviceTrySecondaryBusReset's own error, prefix
-        included; hostdevd says "Requested operation is not valid: Active
-        ..." (HD_ERROR_IN_USE).  Remove the decorator when they agree."""
+        included; hostdevd says the same."""
         name = hdtest.pci_name(E1000)
         r = self.virsh("nodedev-reset", name)
         self.assertEqual(r.stderr, failed("reset device", name,

@@ -697,7 +697,8 @@ test_reset (Fixture *f, gconstpointer data)
 
   /* Only a bus reset, and 8139cp holds the other function on that bus. */
   reset (f, E1000);
-  assert_refused (f, HD_ERROR_IN_USE, "Active 0000:02:02.0 devices on bus with 0000:02:01.0, not doing bus reset");
+  assert_refused (f, HD_ERROR_FAILED, "Unable to reset PCI device 0000:02:01.0: internal error: "
+                  "Active 0000:02:02.0 devices on bus with 0000:02:01.0, not doing bus reset");
 
   reset (f, BRIDGE);
   assert_refused (f, HD_ERROR_FAILED, "Only PCI endpoint devices can be reset");

@@ -121,6 +121,7 @@ test_bad_records (Fixture *f, gconstpointer data)
   put (f, "0000:00:04.0", "[device]\naddress=0000:00:04.0\nstate=sideways\nstub=vfio-pci\n");
   put (f, "0000:00:05.0", "[device]\naddress=0000:00:05.0\nstate=detached\n");
   put (f, "0000:00:06.0.ABC123", "[device]\naddress=0000:00:06.0\n");   /* a temporary file */
+  put (f, "0000:00:08.0.bad", "set aside earlier");
   put (f, "../escape", "x");
   put (f, "0000:00:07.0", "[device]\naddress=0000:00:07.0\nstate=detached\nstub=pci-stub\n");
 
@@ -130,6 +131,13 @@ test_bad_records (Fixture *f, gconstpointer data)
   g_assert_cmpuint (((HdJournalRecord *) g_ptr_array_index (records, 0))->address.slot, ==, 7);
   g_assert_cmpuint (bad->len, ==, 4);
   g_assert_true (g_file_test (aside, G_FILE_TEST_EXISTS));
+  {
+    g_autofree char *tmp = g_build_filename (f->dir, "0000:00:06.0.ABC123", NULL);
+    g_autofree char *old_bad = g_build_filename (f->dir, "0000:00:08.0.bad", NULL);
+
+    g_assert_false (g_file_test (tmp, G_FILE_TEST_EXISTS));   /* removed */
+    g_assert_true (g_file_test (old_bad, G_FILE_TEST_EXISTS)); /* kept for the admin */
+  }
   /* Set aside once, not reported again. */
   g_ptr_array_set_size (bad, 0);
   g_clear_pointer (&records, g_ptr_array_unref);

@@ -189,31 +189,36 @@ write_override (HdStepper *st, const HdTransitionDevice *dev, const char *value,
   return set_system_error (error, r, what);
 }
 
+/* A write whose effect is a bind or an unbind, then the wait for the
+ * kernel to show it; @failure is libvirt's text for a refused write. */
+static gboolean
+write_then_wait (HdStepper *st, const HdTransitionDevice *dev, const char *path, const char *data,
+                 const char *expect, gboolean forward, const char *failure, GError **error)
+{
+  int r = step_write (st, path, data);
+
+  if (r == 0)
+    return wait_driver (st, dev, expect, forward, error);
+  return set_system_error (error, r, failure);
+}
+
 static gboolean
 write_unbind (HdStepper *st, const HdTransitionDevice *dev, const char *driver, gboolean forward, GError **error)
 {
   g_autofree char *path = path_of_driver (driver, "unbind");
   g_autofree char *addr = hd_pci_address_to_string (&dev->address);
-  g_autofree char *what = NULL;
-  int r = step_write (st, path, addr);
+  g_autofree char *failure = g_strdup_printf (_("Failed to unbind PCI device '%s' from %s"), addr, driver);
 
-  if (r == 0)
-    return wait_driver (st, dev, NULL, forward, error);
-  what = g_strdup_printf (_("Failed to unbind PCI device '%s' from %s"), addr, driver);
-  return set_system_error (error, r, what);
+  return write_then_wait (st, dev, path, addr, NULL, forward, failure, error);
 }
 
 static gboolean
 write_probe (HdStepper *st, const HdTransitionDevice *dev, const char *expect, gboolean forward, GError **error)
 {
   g_autofree char *addr = hd_pci_address_to_string (&dev->address);
-  g_autofree char *what = NULL;
-  int r = step_write (st, "/sys/bus/pci/drivers_probe", addr);
+  g_autofree char *failure = g_strdup_printf (_("Failed to trigger a probe for PCI device '%s'"), addr);
 
-  if (r == 0)
-    return wait_driver (st, dev, expect, forward, error);
-  what = g_strdup_printf (_("Failed to trigger a probe for PCI device '%s'"), addr);
-  return set_system_error (error, r, what);
+  return write_then_wait (st, dev, "/sys/bus/pci/drivers_probe", addr, expect, forward, failure, error);
 }
 
 static gboolean
@@ -221,13 +226,9 @@ write_bind (HdStepper *st, const HdTransitionDevice *dev, const char *driver, gb
 {
   g_autofree char *path = path_of_driver (driver, "bind");
   g_autofree char *addr = hd_pci_address_to_string (&dev->address);
-  g_autofree char *what = NULL;
-  int r = step_write (st, path, addr);
+  g_autofree char *failure = g_strdup_printf (_("Failed to bind PCI device '%s' to %s"), addr, driver);
 
-  if (r == 0)
-    return wait_driver (st, dev, driver, forward, error);
-  what = g_strdup_printf (_("Failed to bind PCI device '%s' to %s"), addr, driver);
-  return set_system_error (error, r, what);
+  return write_then_wait (st, dev, path, addr, driver, forward, failure, error);
 }
 
 /* new_id, remove_id, new_slot, remove_slot: a control file of the stub. */

@@ -17,7 +17,6 @@ typedef struct {
   GTask *task;
   HdOperationKind kind;
   char *name;
-  char *driver_name;
   gboolean group;
   gboolean force;
   char *owner;
@@ -25,6 +24,12 @@ typedef struct {
   guint queue_timeout_id;
   guint watchdog_id;
   gboolean returned;         /* the task has its result */
+
+  /* What hd_operation_want() saw: the device and, for a detach, its
+   * verdict.  The operation starts in the same main-loop turn, so
+   * hd_operation_prepare() uses them instead of reading them again. */
+  HdNodeDevice *device;
+  HdVerdict *verdict;
 
   /* Prepared on the main loop, read-only on the worker. */
   const HdStubDriver *stub;

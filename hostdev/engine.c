@@ -61,15 +61,16 @@ op_finished (gpointer data)
       g_autofree char *addr = hd_pci_address_to_string (&dev->address);
       g_autoptr(HdNodeDevice) fresh = NULL;
 
-      /* What stays in the journal stays ours; the inventory's snapshot
-       * catches up even if the uevent is still on its way.  A reset
-       * changes no ownership. */
-      if (op->kind == HD_OPERATION_RESET)
-        ;
-      else if (rec != NULL && rec->state == HD_JOURNAL_DETACHED)
-        g_hash_table_replace (self->owned, g_strdup (addr), hd_journal_record_copy (rec));
-      else if (rec == NULL)
-        g_hash_table_remove (self->owned, addr);
+      /* What stays in the journal stays ours (a reset changes no
+       * ownership); the inventory's snapshot catches up even if the
+       * uevent is still on its way. */
+      if (op->kind != HD_OPERATION_RESET)
+        {
+          if (rec == NULL)
+            g_hash_table_remove (self->owned, addr);
+          else if (rec->state == HD_JOURNAL_DETACHED)
+            g_hash_table_replace (self->owned, g_strdup (addr), hd_journal_record_copy (rec));
+        }
       fresh = hd_inventory_refresh (self->inventory, dev->name);
     }
   release (op);
@@ -314,9 +315,9 @@ hd_engine_recover_async (HdEngine *self, GAsyncReadyCallback callback, gpointer 
       g_ptr_array_add (op->devices, dev && dev->pci ? hd_operation_device_from (dev) : hd_operation_device_absent (&rec->address));
       g_ptr_array_add (op->records, hd_journal_record_copy (rec));
     }
-  /* First in line: nothing else can claim these devices before it. */
+  /* First in line and never timed out: nothing else can claim these
+   * devices before it. */
   g_queue_push_head (&self->pending, op);
-  op->queue_timeout_id = g_timeout_add (G_MAXINT, queue_timeout, op);
   schedule (self);
 }
 
@@ -347,7 +348,6 @@ hd_engine_detach_async (HdEngine *self, const char *name, const HdDetachOptions 
   HdOperation *op = hd_operation_new (self, HD_OPERATION_DETACH, name, callback, user_data);
   GError *error = NULL;
 
-  op->driver_name = g_strdup (options->driver);
   op->group = options->group;
   op->force = options->force;
   op->owner = g_strdup (options->owner);

@@ -254,13 +254,13 @@ hd_journal_load (HdJournal *j, GPtrArray *bad, GError **error)
 
       if (!hd_pci_address_parse (name, &address))
         {
-          g_autofree char *base = g_strndup (name, strlen (name) > 7 ? strlen (name) - 7 : 0);
+          const char *dot = strrchr (name, '.');
+          g_autofree char *base = dot ? g_strndup (name, dot - name) : NULL;
 
           /* "ADDR.XXXXXX": the temporary file of a write that was
            * interrupted before its rename; the record it would have
            * replaced is still there.  Records set aside (.bad) stay. */
-          if (hd_pci_address_parse (base, &address) && name[strlen (base)] == '.' &&
-              !g_str_has_suffix (name, ".bad"))
+          if (base != NULL && strlen (dot + 1) == 6 && hd_pci_address_parse (base, &address))
             g_unlink (path);
           continue;
         }

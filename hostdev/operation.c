@@ -13,8 +13,9 @@ hd_operation_free (HdOperation *op)
   g_clear_handle_id (&op->watchdog_id, g_source_remove);
   g_clear_object (&op->task);
   g_free (op->name);
-  g_free (op->driver_name);
   g_free (op->owner);
+  g_clear_pointer (&op->device, hd_node_device_unref);
+  g_clear_pointer (&op->verdict, hd_verdict_free);
   g_clear_pointer (&op->claims, g_ptr_array_unref);
   g_clear_pointer (&op->devices, g_ptr_array_unref);
   g_clear_pointer (&op->records, g_ptr_array_unref);
@@ -183,49 +184,48 @@ gboolean
 hd_operation_want (HdOperation *op, GError **error)
 {
   HdEngine *self = op->engine;
-  g_autoptr(HdNodeDevice) dev = NULL;
-  g_autoptr(HdVerdict) verdict = NULL;
 
   if (op->kind == HD_OPERATION_RECOVER)
     return TRUE;   /* claims made when it was created */
-  dev = hd_operation_lookup_pci (self, op->name, error);
-  if (dev == NULL)
+  g_clear_pointer (&op->device, hd_node_device_unref);
+  g_clear_pointer (&op->verdict, hd_verdict_free);
+  op->device = hd_operation_lookup_pci (self, op->name, error);
+  if (op->device == NULL)
     return FALSE;
   g_ptr_array_set_size (op->claims, 0);
-  hd_operation_add_claim (op->claims, &dev->pci->address);
+  hd_operation_add_claim (op->claims, &op->device->pci->address);
   if (op->kind != HD_OPERATION_DETACH)
     return TRUE;
-  verdict = hd_operation_verdict (self, dev, op->stub, op->group, op->force, error);
-  if (verdict == NULL)
+  op->verdict = hd_operation_verdict (self, op->device, op->stub, op->group, op->force, error);
+  if (op->verdict == NULL)
     return FALSE;
-  claim_members (op->claims, verdict->takes);
-  claim_members (op->claims, verdict->blockers);
-  claim_members (op->claims, verdict->stays);
+  claim_members (op->claims, op->verdict->takes);
+  claim_members (op->claims, op->verdict->blockers);
+  claim_members (op->claims, op->verdict->stays);
   return TRUE;
 }
 
-/* Builds the device list; FALSE with @error set to refuse, FALSE without
- * to finish at once with success (nothing to do). */
+/* Builds the device list from what hd_operation_want() saw; FALSE with
+ * @error set to refuse, FALSE without to finish at once with success
+ * (nothing to do). */
 gboolean
 hd_operation_prepare (HdOperation *op, GError **error)
 {
   HdEngine *self = op->engine;
-  g_autoptr(HdNodeDevice) dev = hd_operation_lookup_pci (self, op->name, error);
-  g_autoptr(HdVerdict) verdict = NULL;
+  HdNodeDevice *dev = op->device;
+  HdVerdict *verdict = op->verdict;
   g_autoptr(HdHostUsage) usage = NULL;
   HdJournalRecord *owned;
   g_autofree char *addr = NULL;
 
-  if (dev == NULL)
-    return FALSE;
+  g_return_val_if_fail (dev != NULL, FALSE);
   addr = hd_pci_address_to_string (&dev->pci->address);
   switch (op->kind)
     {
     case HD_OPERATION_DETACH:
       if (op->stub->vfio && !check_vfio (dev, error))
         return FALSE;
-      verdict = hd_operation_verdict (self, dev, op->stub, op->group, op->force, error);
-      if (verdict == NULL || !hd_verdict_allows (verdict, error))
+      if (!hd_verdict_allows (verdict, error))
         return FALSE;
       for (guint i = 0; i < verdict->takes->len; i++)
         {
@@ -295,7 +295,6 @@ append_error (GError **error, const char *format, ...)
   va_start (args, format);
   more = g_strdup_vprintf (format, args);
   va_end (args);
-  g_prefix_error (error, "%s", "");
   {
     g_autofree char *msg = g_strconcat ((*error)->message, more, NULL);
     g_free ((*error)->message);

@@ -321,7 +321,7 @@ active_bus_neighbour (HdInventory *inventory, HdNodeDevice *dev)
     {
       HdNodeDevice *d = g_ptr_array_index (all, i);
 
-      if (d->pci == NULL || d == dev || g_str_equal (d->name, dev->name) ||
+      if (d->pci == NULL || g_str_equal (d->name, dev->name) ||
           d->pci->address.domain != dev->pci->address.domain ||
           d->pci->address.bus != dev->pci->address.bus)
         continue;

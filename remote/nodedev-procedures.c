@@ -284,8 +284,6 @@ proc_get_autostart (HdRpcConnection *c, HdXdrReader *args, HdXdrWriter *ret, HdR
   return proc_is_persistent (c, args, ret, err);
 }
 
-/* Detach, reattach and reset: refused on a read-only connection, and not
- * yet served (the engine is a later issue). */
 /* The gate of detach, reattach and reset: the device must exist, the
  * connection must be read-write, and there must be an engine. */
 static HdNodeDevice *
@@ -341,10 +339,13 @@ detach_done (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static gboolean
-start_detach (HdRpcConnection *c, HdNodeDevice *dev, const char *driver, HdRpcPendingCall *call)
+start_detach (HdRpcConnection *c, HdNodeDevice *dev, const char *driver, guint32 flags,
+              HdRpcPendingCall *call)
 {
   g_autofree char *owner = owner_of (c);
-  HdDetachOptions options = { driver, FALSE, FALSE, owner };
+  HdDetachOptions options = {
+    driver, (flags & HD_RPC_DETACH_GROUP) != 0, (flags & HD_RPC_DETACH_FORCE) != 0, owner
+  };
 
   hd_engine_detach_async (c->engine, dev->name, &options, detach_done, call);
   return TRUE;
@@ -355,7 +356,7 @@ proc_dettach (HdRpcConnection *c, HdXdrReader *args, HdRpcPendingCall *call, HdR
 {
   g_autoptr(HdNodeDevice) dev = mutation (c, args, err, "virNodeDeviceDettach");
 
-  return dev != NULL && start_detach (c, dev, NULL, call);
+  return dev != NULL && start_detach (c, dev, NULL, 0, call);
 }
 
 static gboolean
@@ -376,9 +377,10 @@ proc_detach_flags (HdRpcConnection *c, HdXdrReader *args, HdRpcPendingCall *call
   dev = mutation (c, &whole, err, "virNodeDeviceDetachFlags");
   if (dev == NULL)
     return FALSE;
-  if (flags != 0)
-    return hd_rpc_unsupported_flags (err, flags, "qemuNodeDeviceDetachFlags");
-  return start_detach (c, dev, driver, call);
+  if ((flags & ~(HD_RPC_DETACH_GROUP | HD_RPC_DETACH_FORCE)) != 0)
+    return hd_rpc_unsupported_flags (err, flags & ~(HD_RPC_DETACH_GROUP | HD_RPC_DETACH_FORCE),
+                                     "qemuNodeDeviceDetachFlags");
+  return start_detach (c, dev, driver, flags, call);
 }
 
 static void

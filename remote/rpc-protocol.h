@@ -56,6 +56,13 @@ typedef enum {
   HD_PROC_NODE_DEVICE_IS_ACTIVE = 436,
 } HdRpcProcedure;
 
+/* hostdevd's own flags of virNodeDeviceDetachFlags (libvirt defines none
+ * and refuses any).  The high bits keep clear of flags libvirt may define
+ * from bit 0 up.  Stock virsh cannot send them; python3-libvirt can:
+ * dev.detachFlags("vfio", 1 << 30). */
+#define HD_RPC_DETACH_GROUP  (1u << 30)  /* the whole IOMMU group, as one transaction */
+#define HD_RPC_DETACH_FORCE  (1u << 29)  /* even though the host uses the device */
+
 /* virnetprotocol.x / remote_protocol.x limits. */
 #define HD_RPC_HEADER_SIZE           24
 #define HD_RPC_LEN_SIZE              4

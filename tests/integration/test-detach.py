@@ -389,6 +389,41 @@ class Detach(unittest.TestCase):
         self.assert_reset_writes()
         self.assert_on_host()
 
+    def test_python_group_and_force_flags(self):
+        """hostdevd's own detachFlags bits: 1 << 30 takes the whole group
+        (both conventional devices, not the bridge) in one transaction;
+        1 << 29 (force) is accepted; other bits are refused by name."""
+        py = self.daemon.agent()
+        self.addCleanup(py.close)
+        with self.assertRaises(LibvirtError) as cm:
+            py.dev(hdtest.pci_name(E1000), "detachFlags", None, (1 << 30) | (1 << 29) | 0x6)
+        self.assertEqual(cm.exception.message,
+                         "invalid argument: unsupported flags (0x6) in function qemuNodeDeviceDetachFlags")
+        self.assert_nothing_written()
+
+        self.assertEqual(py.dev(hdtest.pci_name(E1000), "detachFlags", None, 1 << 30), 0)
+        self.addCleanup(self.virsh, "nodedev-reattach", hdtest.pci_name(RTL))
+        self.addCleanup(self.virsh, "nodedev-reattach", hdtest.pci_name(E1000))
+        self.assertEqual((self.kernel.driver_of(E1000), self.kernel.driver_of(RTL), self.kernel.driver_of(BRIDGE)),
+                         ("vfio-pci", "vfio-pci", None))
+        j = self.journal()
+        self.assertEqual(sorted(j), [E1000, RTL])
+        self.assertEqual([(j[a]["state"], j[a]["original-driver"]) for a in (E1000, RTL)],
+                         [("detached", "e1000"), ("detached", "8139cp")])
+        self.assertEqual(j[E1000]["transaction"], j[RTL]["transaction"])
+        self.assertEqual(sorted(w.file for w in self.kernel.log()),
+                         sorted(["driver_override", "unbind", "drivers_probe"] * 2))
+        for addr, driver in ((E1000, "e1000"), (RTL, "8139cp")):
+            self.assertEqual(py.dev(hdtest.pci_name(addr), "reAttach"), 0)
+            self.assertEqual(self.kernel.driver_of(addr), driver)
+        self.assertEqual(self.journal(), {})
+
+        self.kernel.clear_log()
+        self.assertEqual(py.dev(NAME, "detachFlags", "kvm", 1 << 29), 0)
+        self.assertEqual(self.kernel.log(), detach_writes("pci-stub"))
+        self.assert_detached("pci-stub")
+        self.reattach("pci-stub")
+
     # --- kill -9 and the journal ------------------------------------------------
 
     def test_kill_during_detach_rolled_back(self):

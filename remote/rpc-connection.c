@@ -469,6 +469,9 @@ hd_rpc_connection_add_event (HdRpcConnection *c, gint32 event_id, const char *de
   reg.device = g_strdup (device);
   g_array_append_val (c->events, reg);
   *callback_id = reg.callback_id;
+  g_debug ("client (uid %u) registered event callback %d: %s events of %s", c->peer_uid,
+           reg.callback_id, event_id == VIR_NODE_DEVICE_EVENT_ID_LIFECYCLE ? "lifecycle" : "update",
+           device != NULL ? device : "every device");
   return TRUE;
 }
 

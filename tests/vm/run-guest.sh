@@ -17,7 +17,9 @@
 #   exit-status    the script's exit status, written by the guest
 #   qmp.sock       QMP socket while the guest runs (override: HOSTDEVD_VM_QMP)
 # The exit status of run-guest.sh is the script's; 1 if the guest never got to
-# write one, 124 on timeout, 77 (skip) if QEMU or a bootable kernel is missing.
+# write one, 124 on timeout, 77 (skip) if QEMU is missing or cannot run (a
+# TCG machine with no devices is started and stopped over QMP first), or if
+# no bootable kernel is installed.
 #
 # Environment: HOSTDEVD_VM_TIMEOUT (seconds, default 300), HOSTDEVD_VM_CACHE
 # (initramfs cache dir, default /tmp/hostdevd-vm-cache-$UID), HOSTDEVD_VM_KERNEL
@@ -39,7 +41,16 @@ if ! command -v "$qemu" >/dev/null 2>&1; then
     echo "SKIP: $qemu not found (apt-get install qemu-system-x86)" >&2
     exit 77
 fi
+# Can this machine run QEMU at all (TCG, no KVM needed)?  Only then is
+# there anything to test; otherwise skip, with QEMU's own words.
 rc=0
+probe=$(printf '{"execute":"qmp_capabilities"}\n{"execute":"quit"}\n' |
+        timeout 60 "$qemu" -accel tcg -M none -nodefaults -display none -monitor none \
+            -serial none -qmp stdio 2>&1) || rc=$?
+if [ $rc -ne 0 ]; then
+    echo "SKIP: $qemu cannot run here (exit $rc): $probe" >&2
+    exit 77
+fi
 K=$("$here/build-initramfs.sh" --kernel) || rc=$?
 if [ $rc -ne 0 ]; then
     echo "SKIP: no bootable kernel for the test VM (apt-get install linux-image-amd64)" >&2

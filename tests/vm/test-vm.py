@@ -1,0 +1,210 @@
+#!/usr/bin/python3
+"""The VM tier: hostdevd against a real kernel with emulated VT-d, with
+real libvirtd as the oracle, in ONE QEMU (TCG) guest.
+
+    test-vm.py HOSTDEVD [--keep DIR]
+
+Boots the guest of run-guest.sh with checks-guest.py, which runs every
+check inside it and records them in DIR/results.tap.  Meanwhile this host
+half answers the guest's QMP requests (hotplug: device_add / device_del)
+on the VM's QMP socket.  Prints the checks as TAP lines; for each failing
+one, the part of the guest's serial log between that check's markers
+(its traceback, hostdevd's log, the kernel's messages).  Exit status 0 when
+every check passed, 77 (skip) only when run-guest.sh says this machine
+cannot run QEMU or has no kernel to boot, 1 otherwise.  DIR (a temporary
+directory unless --keep) is kept when something failed.
+
+Environment: HOSTDEVD_VM_TIMEOUT (seconds for the whole guest; default
+540, the tier's budget), and everything run-guest.sh reads.
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+RUN_GUEST = os.path.join(HERE, "run-guest.sh")
+GUEST = os.path.join(HERE, "checks-guest.py")
+EXIT_SKIP = 77
+# Passed on to hostdevd in the guest, so a sanitizer build keeps its options.
+ENV_FOR_DAEMON = ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "G_DEBUG", "G_SLICE")
+
+
+def qmp_session(path, commands, timeout=30):
+    """Sends @commands (QMP dicts) on a fresh connection after the
+    capabilities handshake; one reply (return or error) per command."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(timeout)
+        s.connect(path)
+        f = s.makefile("rw")
+
+        def reply():
+            while True:
+                line = f.readline()
+                if not line:
+                    raise ConnectionError("QMP connection closed")
+                msg = json.loads(line)
+                if "return" in msg or "error" in msg:
+                    return msg
+
+        json.loads(f.readline())            # the greeting
+        f.write(json.dumps({"execute": "qmp_capabilities"}) + "\n")
+        f.flush()
+        reply()
+        replies = []
+        for c in commands:
+            f.write(json.dumps(c) + "\n")
+            f.flush()
+            replies.append(reply())
+        return replies
+
+
+class QmpAgent(threading.Thread):
+    """Answers DIR/qmp/N.req (a JSON list of QMP commands) with N.rep."""
+
+    def __init__(self, outdir):
+        super().__init__(daemon=True)
+        self.dir = os.path.join(outdir, "qmp")
+        self.sock = os.path.join(outdir, "qmp.sock")
+        self.stopping = threading.Event()
+        self.answered = set()
+        self.errors = []
+
+    def run(self):
+        while not self.stopping.wait(0.1):
+            try:
+                names = os.listdir(self.dir)
+            except FileNotFoundError:
+                continue
+            for name in sorted(n for n in names if n.endswith(".req") and n not in self.answered):
+                self.answered.add(name)
+                self.answer(name)
+
+    def answer(self, name):
+        with open(os.path.join(self.dir, name)) as f:
+            commands = json.load(f)
+        try:
+            replies = qmp_session(self.sock, commands)
+        except (OSError, ValueError) as e:
+            self.errors.append("%s: %s" % (name, e))
+            replies = [{"error": {"class": "HostError", "desc": str(e)}}] * len(commands)
+        rep = os.path.join(self.dir, name[:-4] + ".rep")
+        with open(rep + ".tmp", "w") as f:
+            json.dump(replies, f)
+        os.rename(rep + ".tmp", rep)
+
+
+def read_tap(path):
+    """[(ok, number, text)] and the plan's count (None if the guest never
+    wrote one)."""
+    results, plan = [], None
+    try:
+        with open(path) as f:
+            lines = f.read().splitlines()
+    except FileNotFoundError:
+        return results, plan
+    for line in lines:
+        m = re.fullmatch(r"(ok|not ok) (\d+) - (.*)", line)
+        if m:
+            results.append((m.group(1) == "ok", int(m.group(2)), m.group(3)))
+        m = re.fullmatch(r"1\.\.(\d+)", line)
+        if m:
+            plan = int(m.group(1))
+    return results, plan
+
+
+def serial_excerpt(serial, n, tail=60):
+    """The serial log from check @n's begin marker to its end marker (to
+    the end of the log if it never ended)."""
+    begin = "=== hostdevd-vm check %d begin:" % n
+    end = "=== hostdevd-vm check %d end:" % n
+    out, inside = [], False
+    for line in serial:
+        if line.startswith(begin):
+            inside = True
+        if inside:
+            out.append(line)
+            if line.startswith(end):
+                break
+    if not inside:
+        return serial[-tail:]
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("hostdevd")
+    ap.add_argument("--keep", metavar="DIR", help="the guest's /out (default: a temporary directory)")
+    args = ap.parse_args()
+
+    outdir = args.keep or tempfile.mkdtemp(prefix="hostdevd-vm-")
+    os.makedirs(outdir, exist_ok=True)
+    for stale in ("results.tap", "hostdevd.log", "config.json"):
+        if os.path.exists(os.path.join(outdir, stale)):
+            os.unlink(os.path.join(outdir, stale))
+    shutil.rmtree(os.path.join(outdir, "qmp"), ignore_errors=True)
+    with open(os.path.join(outdir, "config.json"), "w") as f:
+        json.dump({"hostdevd": os.path.realpath(args.hostdevd),
+                   "env": {k: os.environ[k] for k in ENV_FOR_DAEMON if k in os.environ}}, f)
+
+    env = dict(os.environ)
+    env.setdefault("HOSTDEVD_VM_TIMEOUT", "540")
+    agent = QmpAgent(outdir)
+    agent.start()
+    start = time.monotonic()
+    rc = subprocess.call([RUN_GUEST, GUEST, outdir], env=env, stdin=subprocess.DEVNULL)
+    elapsed = time.monotonic() - start
+    agent.stopping.set()
+    agent.join(5)
+    if rc == EXIT_SKIP:
+        print("SKIP: the VM tier needs QEMU and a bootable kernel (see run-guest.sh's message above)")
+        shutil.rmtree(outdir, ignore_errors=True) if not args.keep else None
+        return EXIT_SKIP
+
+    results, plan = read_tap(os.path.join(outdir, "results.tap"))
+    try:
+        with open(os.path.join(outdir, "serial.log"), errors="replace") as f:
+            serial = f.read().splitlines()
+    except FileNotFoundError:
+        serial = []
+    for ok, n, text in results:
+        print("%s %d - %s" % ("ok" if ok else "not ok", n, text))
+    failed = [(n, text) for ok, n, text in results if not ok]
+    problems = []
+    if plan is None:
+        problems.append("the guest did not finish its checks (run-guest.sh exit %d)" % rc)
+    elif plan != len(results):
+        problems.append("the guest planned %d checks and recorded %d" % (plan, len(results)))
+    if rc != 0 and not failed and plan is not None:
+        problems.append("run-guest.sh exited with status %d" % rc)
+    problems += ["QMP: " + e for e in agent.errors]
+
+    for n, text in failed:
+        print("\n--- serial log of failed check %d (%s):" % (n, text), file=sys.stderr)
+        print("\n".join(serial_excerpt(serial, n)), file=sys.stderr)
+    if plan is None:
+        last = len(results) + 1
+        print("\n--- serial log from check %d on (the one running when the guest stopped):" % last,
+              file=sys.stderr)
+        print("\n".join(serial_excerpt(serial, last)), file=sys.stderr)
+    for p in problems:
+        print("not ok - " + p)
+
+    good = not failed and not problems
+    print("# %d checks, %d failed, guest ran %.0f s" % (len(results), len(failed), elapsed))
+    if good and not args.keep:
+        shutil.rmtree(outdir, ignore_errors=True)
+    elif not good:
+        print("# the guest's files are in " + outdir, file=sys.stderr)
+    return 0 if good else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

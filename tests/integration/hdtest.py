@@ -267,9 +267,11 @@ def parse_virsh_tree(text):
 class Daemon:
     """hostdevd on @testbed, with its two sockets in a private directory.
     Its journal goes to @state_dir if given (a later daemon can take over
-    the state of one that was killed), else to a new directory."""
+    the state of one that was killed), else to a new directory.  Without
+    @bus_address it runs with --no-dbus; with one, that bus is its system
+    bus (where it owns org.hostdevd1 and asks polkit)."""
 
-    def __init__(self, testbed, args=(), state_dir=None):
+    def __init__(self, testbed, args=(), state_dir=None, bus_address=None):
         self.testbed = testbed
         self.killed = False
         self.dir = tempfile.mkdtemp(prefix="hostdevd-it-")
@@ -282,6 +284,10 @@ class Daemon:
         env["UMOCKDEV_DIR"] = testbed.root
         env["G_DEBUG"] = "fatal-criticals"
         env["LC_ALL"] = "C"
+        if bus_address is None:
+            args = ("--no-dbus",) + tuple(args)
+        else:
+            env["DBUS_SYSTEM_BUS_ADDRESS"] = bus_address
         self.log = open(self.log_path, "w")
         self.state_dir = state_dir or os.path.join(self.dir, "state")
         self.proc = subprocess.Popen([HOSTDEVD, "--socket", self.sock, "--ro-socket", self.ro_sock,

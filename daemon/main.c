@@ -14,6 +14,7 @@
 #include <gio/gio.h>
 #include <systemd/sd-daemon.h>
 
+#include "dbus/dbus-service.h"
 #include "hostdev/engine.h"
 #include "nodedev/inventory.h"
 #include "remote/rpc-server.h"
@@ -107,6 +108,8 @@ main (int argc, char **argv)
   g_autoptr(HdRpcServer) rpc = NULL;
   g_autoptr(HdSysfsWriter) writer = NULL;
   g_autoptr(HdEngine) engine = NULL;
+  g_autoptr(HdDBusService) dbus = NULL;
+  gboolean no_dbus = FALSE;
   g_autofree char *state_dir = NULL;
   g_autofree char *rw_socket = NULL;
   g_autofree char *ro_socket = NULL;
@@ -123,6 +126,8 @@ main (int argc, char **argv)
       N_("Where the journal of detached devices lives (default " DEFAULT_STATE_DIR ")"), N_("DIR") },
     { "handshake-timeout", 0, 0, G_OPTION_ARG_INT, &handshake_timeout,
       N_("Drop clients that have not opened a connection after this many seconds"), N_("SECONDS") },
+    { "no-dbus", 0, 0, G_OPTION_ARG_NONE, &no_dbus,
+      N_("Do not offer the D-Bus API (org.hostdevd1) on the system bus"), NULL },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, N_("Print debug messages"), NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version, N_("Print the version and exit"), NULL },
     { NULL }
@@ -197,6 +202,12 @@ main (int argc, char **argv)
     {
       g_printerr (_("Cannot listen for libvirt clients: %s\n"), error->message);
       return EXIT_FAILURE;
+    }
+
+  if (!no_dbus)
+    {
+      dbus = hd_dbus_service_new (inventory, engine);
+      hd_dbus_service_start (dbus);
     }
 
   g_message (_("Watching %u node devices"), hd_inventory_get_n_devices (inventory));

@@ -64,6 +64,7 @@ struct _HdEngine {
 
 
 void hd_operation_free (HdOperation *op);
+void hd_engine_emit_finished (HdOperation *op, const GError *error);
 HdOperation *hd_operation_new (HdEngine *self, HdOperationKind kind, const char *name, GAsyncReadyCallback callback, gpointer user_data);
 void hd_operation_return_error (HdOperation *op, GError *error);
 void hd_operation_return_success (HdOperation *op);

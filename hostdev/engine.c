@@ -223,10 +223,28 @@ hd_engine_finalize (GObject *object)
   G_OBJECT_CLASS (hd_engine_parent_class)->finalize (object);
 }
 
+static guint finished_signal;
+
 static void
 hd_engine_class_init (HdEngineClass *klass)
 {
   G_OBJECT_CLASS (klass)->finalize = hd_engine_finalize;
+  finished_signal = g_signal_new ("operation-finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                  0, NULL, NULL, NULL, G_TYPE_NONE, 4,
+                                  G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRV, G_TYPE_ERROR);
+}
+
+void
+hd_engine_emit_finished (HdOperation *op, const GError *error)
+{
+  static const char *const kinds[] = { "detach", "reattach", "reset", "recover" };
+  g_autoptr(GPtrArray) names = g_ptr_array_new ();
+
+  for (guint i = 0; error == NULL && op->devices != NULL && i < op->devices->len; i++)
+    g_ptr_array_add (names, ((HdTransitionDevice *) g_ptr_array_index (op->devices, i))->name);
+  g_ptr_array_add (names, NULL);
+  g_signal_emit (op->engine, finished_signal, 0, kinds[op->kind], op->name,
+                 (char **) names->pdata, error);
 }
 
 static void

@@ -36,6 +36,11 @@ typedef struct {
   const char *owner;   /* who asks, for the journal and the log */
 } HdDetachOptions;
 
+/* Signal "operation-finished" (kind, name, devices, error): every
+ * operation when it ends, whoever asked for it — kind is "detach",
+ * "reattach", "reset" or "recover"; devices (NULL-terminated) are those it
+ * changed, empty when it failed; error is NULL on success. */
+
 /* Opens the journal in @state_dir (created 0700).  Nothing is replayed
  * until hd_engine_recover_async(). */
 HdEngine *hd_engine_new (HdInventory *inventory, HdSysfsWriter *writer,

@@ -55,6 +55,7 @@ hd_operation_return_error (HdOperation *op, GError *error)
       return;
     }
   op->returned = TRUE;
+  hd_engine_emit_finished (op, error);
   g_task_return_error (op->task, error);
 }
 
@@ -66,6 +67,7 @@ hd_operation_return_success (HdOperation *op)
   if (op->returned)
     return;
   op->returned = TRUE;
+  hd_engine_emit_finished (op, NULL);
   switch (op->kind)
     {
     case HD_OPERATION_DETACH:

@@ -20,8 +20,9 @@ typedef enum {
   HD_ERROR_BUSY,              /* another operation holds the device or its group */
   HD_ERROR_TIMED_OUT,         /* the kernel did not do what was asked in time */
   HD_ERROR_SYSTEM,            /* a write to the kernel failed; the text carries strerror */
+  HD_ERROR_NOT_AUTHORIZED,    /* the caller may not do this (polkit said no) */
 } HdError;
 
-#define HD_ERROR_LAST (HD_ERROR_SYSTEM + 1)
+#define HD_ERROR_LAST (HD_ERROR_NOT_AUTHORIZED + 1)
 
 G_END_DECLS

@@ -1,0 +1,477 @@
+/* The method calls of org.hostdevd1.Manager and org.hostdevd1.Device.
+ *
+ * A mutation goes: options checked, device looked up, polkit asked
+ * (asynchronously: nothing waits on it), the engine's operation started,
+ * the reply sent when the kernel has done the work.  Errors are HD_ERROR
+ * GErrors, which dbus-errors.c names org.hostdevd1.Error.*. */
+#include "config.h"
+
+#define G_LOG_DOMAIN "HostdevdDBus"
+
+#include "dbus-service-private.h"
+
+#include <glib/gi18n.h>
+
+#include "hostdev/stub-driver.h"
+#include "nodedev/error.h"
+#include "xml/nodedev-xml.h"
+
+typedef enum { OP_DETACH, OP_REATTACH, OP_RESET, OP_PREVIEW } OpKind;
+
+/* Which options each method takes. */
+#define OPT_DRIVER      (1u << 0)
+#define OPT_GROUP       (1u << 1)
+#define OPT_FORCE       (1u << 2)
+#define OPT_INTERACTIVE (1u << 3)
+
+static const guint allowed_options[] = {
+  [OP_DETACH] = OPT_DRIVER | OPT_GROUP | OPT_FORCE | OPT_INTERACTIVE,
+  [OP_REATTACH] = OPT_INTERACTIVE,
+  [OP_RESET] = OPT_FORCE | OPT_INTERACTIVE,
+  [OP_PREVIEW] = OPT_DRIVER | OPT_GROUP | OPT_FORCE,
+};
+
+typedef struct {
+  HdDBusService *service;
+  GDBusMethodInvocation *invocation;
+  OpKind kind;
+  char *name;
+  char *driver;
+  gboolean group;
+  gboolean force;
+  gboolean interactive;
+} Request;
+
+static void
+request_free (Request *r)
+{
+  g_object_unref (r->service);
+  g_object_unref (r->invocation);
+  g_free (r->name);
+  g_free (r->driver);
+  g_free (r);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Request, request_free)
+
+static gboolean
+return_error (GDBusMethodInvocation *invocation, GError *error)
+{
+  g_dbus_method_invocation_return_gerror (invocation, error);
+  g_error_free (error);
+  return TRUE;
+}
+
+static gboolean
+option_bool (GVariant *value, const char *key, gboolean *out, GError **error)
+{
+  if (!g_variant_is_of_type (value, G_VARIANT_TYPE_BOOLEAN))
+    {
+      g_set_error (error, HD_ERROR, HD_ERROR_INVALID_ARGUMENT,
+                   _("option '%s' must be a boolean (b), not %s"), key, g_variant_get_type_string (value));
+      return FALSE;
+    }
+  *out = g_variant_get_boolean (value);
+  return TRUE;
+}
+
+static gboolean
+parse_options (Request *r, GVariant *options, GError **error)
+{
+  GVariantIter iter;
+  const char *key;
+  GVariant *raw;
+
+  g_variant_iter_init (&iter, options);
+  while (g_variant_iter_next (&iter, "{&sv}", &key, &raw))
+    {
+      g_autoptr(GVariant) value = raw;
+      guint allowed = allowed_options[r->kind];
+      gboolean ok;
+
+      if (g_str_equal (key, "driver") && (allowed & OPT_DRIVER))
+        {
+          ok = g_variant_is_of_type (value, G_VARIANT_TYPE_STRING);
+          if (ok)
+            r->driver = g_variant_dup_string (value, NULL);
+          else
+            g_set_error (error, HD_ERROR, HD_ERROR_INVALID_ARGUMENT,
+                         _("option '%s' must be a string (s), not %s"), key, g_variant_get_type_string (value));
+        }
+      else if (g_str_equal (key, "group") && (allowed & OPT_GROUP))
+        ok = option_bool (value, key, &r->group, error);
+      else if (g_str_equal (key, "force") && (allowed & OPT_FORCE))
+        ok = option_bool (value, key, &r->force, error);
+      else if (g_str_equal (key, "interactive") && (allowed & OPT_INTERACTIVE))
+        ok = option_bool (value, key, &r->interactive, error);
+      else
+        {
+          g_set_error (error, HD_ERROR, HD_ERROR_INVALID_ARGUMENT, _("unknown option '%s'"), key);
+          ok = FALSE;
+        }
+      if (!ok)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* The device by name, as the engine and the RPC door say when there is
+ * none. */
+static HdNodeDevice *
+lookup_pci (HdDBusService *self, const char *name, GError **error)
+{
+  g_autoptr(HdNodeDevice) dev = hd_inventory_lookup (self->inventory, name);
+
+  if (dev == NULL)
+    {
+      g_set_error (error, HD_ERROR, HD_ERROR_NO_DEVICE, _("no node device with matching name '%s'"), name);
+      return NULL;
+    }
+  if (dev->pci == NULL)
+    {
+      g_set_error (error, HD_ERROR, HD_ERROR_INVALID_ARGUMENT, _("device %s is not a PCI device"), name);
+      return NULL;
+    }
+  return g_steal_pointer (&dev);
+}
+
+static char *
+owner_of (GDBusMethodInvocation *invocation)
+{
+  return g_strdup_printf ("D-Bus client %s", g_dbus_method_invocation_get_sender (invocation));
+}
+
+/* ---- replies when the engine is done ------------------------------------------ */
+
+static void
+detach_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  g_autoptr(Request) r = data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) names = hd_engine_detach_finish (HD_ENGINE (source), result, &error);
+  g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
+  g_auto(GStrv) paths = NULL;
+
+  if (names == NULL)
+    {
+      return_error (r->invocation, g_steal_pointer (&error));
+      return;
+    }
+  for (guint i = 0; i < names->len; i++)
+    {
+      g_autofree char *path = hd_dbus_device_path (g_ptr_array_index (names, i));
+
+      g_strv_builder_add (b, path);
+    }
+  paths = g_strv_builder_end (b);
+  g_dbus_method_invocation_return_value (r->invocation, g_variant_new ("(^ao)", paths));
+}
+
+static void
+reattach_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  g_autoptr(Request) r = data;
+  g_autoptr(GError) error = NULL;
+
+  if (!hd_engine_reattach_finish (HD_ENGINE (source), result, &error))
+    return_error (r->invocation, g_steal_pointer (&error));
+  else
+    g_dbus_method_invocation_return_value (r->invocation, NULL);
+}
+
+static void
+reset_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  g_autoptr(Request) r = data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *method = hd_engine_reset_finish (HD_ENGINE (source), result, &error);
+
+  if (method == NULL)
+    return_error (r->invocation, g_steal_pointer (&error));
+  else
+    g_dbus_method_invocation_return_value (r->invocation, g_variant_new ("(s)", method));
+}
+
+static void
+authorized (GObject *source, GAsyncResult *result, gpointer data)
+{
+  Request *r = data;
+  HdEngine *engine = r->service->engine;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *owner = owner_of (r->invocation);
+
+  /* The request goes on to the engine's callback, which frees it. */
+  if (!hd_polkit_gate_check_finish (r->service->gate, result, &error))
+    {
+      return_error (r->invocation, g_steal_pointer (&error));
+      request_free (r);
+      return;
+    }
+  switch (r->kind)
+    {
+    case OP_DETACH:
+      {
+        HdDetachOptions options = { r->driver, r->group, r->force, owner };
+
+        hd_engine_detach_async (engine, r->name, &options, detach_done, r);
+        break;
+      }
+    case OP_REATTACH:
+      hd_engine_reattach_async (engine, r->name, owner, reattach_done, r);
+      break;
+    case OP_RESET:
+      hd_engine_reset_async (engine, r->name, r->force, owner, reset_done, r);
+      break;
+    case OP_PREVIEW:
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+/* ---- the mutations --------------------------------------------------------------- */
+
+/* The polkit action: a forced detach of a device the host uses has its
+ * own, so that admins can keep it stricter than a plain detach. */
+static const char *
+action_for (Request *r, HdDBusService *self, GError **error)
+{
+  g_autoptr(HdVerdict) verdict = NULL;
+
+  switch (r->kind)
+    {
+    case OP_DETACH:
+      {
+        HdDetachOptions options = { r->driver, r->group, r->force, NULL };
+
+        if (!r->force)
+          return "org.hostdevd1.detach";
+        verdict = hd_engine_preview (self->engine, r->name, &options, error);
+        if (verdict == NULL)
+          return NULL;
+        return verdict->host_uses->len > 0 ? "org.hostdevd1.detach-in-use" : "org.hostdevd1.detach";
+      }
+    case OP_REATTACH:
+      return "org.hostdevd1.reattach";
+    case OP_RESET:
+      return "org.hostdevd1.reset";
+    case OP_PREVIEW:
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+static gboolean
+start (HdDBusService *self, GDBusMethodInvocation *invocation, OpKind kind, const char *name,
+       GVariant *options)
+{
+  g_autoptr(Request) r = g_new0 (Request, 1);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HdNodeDevice) dev = NULL;
+  g_autoptr(GHashTable) details = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
+  const HdStubDriver *stub = NULL;
+  const char *action;
+  gboolean interactive;
+
+  r->service = g_object_ref (self);
+  r->invocation = g_object_ref (invocation);
+  r->kind = kind;
+  r->name = g_strdup (name);
+  if (!parse_options (r, options, &error) ||
+      (dev = lookup_pci (self, name, &error)) == NULL ||
+      (kind == OP_DETACH && (stub = hd_stub_driver_lookup (r->driver, &error)) == NULL) ||
+      (action = action_for (r, self, &error)) == NULL)
+    return return_error (invocation, g_steal_pointer (&error));
+
+  /* What polkit rules (and an authentication agent) can match on. */
+  g_hash_table_insert (details, "device", g_strdup (dev->name));
+  g_hash_table_insert (details, "address", hd_pci_address_to_string (&dev->pci->address));
+  g_hash_table_insert (details, "vendor", g_strdup_printf ("%04x", dev->pci->vendor));
+  g_hash_table_insert (details, "product", g_strdup_printf ("%04x", dev->pci->product));
+  if (dev->pci->vendor_name != NULL)
+    g_hash_table_insert (details, "vendor_name", g_strdup (dev->pci->vendor_name));
+  if (dev->pci->product_name != NULL)
+    g_hash_table_insert (details, "product_name", g_strdup (dev->pci->product_name));
+  g_hash_table_insert (details, "driver", g_strdup (dev->driver != NULL ? dev->driver : ""));
+  if (stub != NULL)
+    g_hash_table_insert (details, "stub", g_strdup (stub->driver));
+  interactive = r->interactive;
+  hd_polkit_gate_check_async (self->gate, invocation, action, details, interactive,
+                              authorized, g_steal_pointer (&r));
+  return TRUE;
+}
+
+/* ---- Manager ------------------------------------------------------------------------- */
+
+static gboolean
+on_lookup_by_name (HdDBusManager *manager, GDBusMethodInvocation *invocation, const char *name,
+                   HdDBusService *self)
+{
+  g_autoptr(HdNodeDevice) dev = hd_inventory_lookup (self->inventory, name);
+  g_autofree char *path = NULL;
+
+  if (dev == NULL)
+    return return_error (invocation, g_error_new (HD_ERROR, HD_ERROR_NO_DEVICE,
+                                                  _("no node device with matching name '%s'"), name));
+  path = hd_dbus_device_path (dev->name);
+  hd_dbus_manager_complete_lookup_by_name (manager, invocation, path);
+  return TRUE;
+}
+
+static gboolean
+on_lookup_by_address (HdDBusManager *manager, GDBusMethodInvocation *invocation, const char *address,
+                      HdDBusService *self)
+{
+  g_autofree char *full = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr(HdNodeDevice) dev = NULL;
+  HdPciAddress addr;
+
+  /* "BB:SS.F" is lspci's short form, for domain 0. */
+  full = strlen (address) == 7 ? g_strconcat ("0000:", address, NULL) : g_strdup (address);
+  if (!hd_pci_address_parse (full, &addr))
+    return return_error (invocation, g_error_new (HD_ERROR, HD_ERROR_INVALID_ARGUMENT,
+                                                  _("'%s' is not a PCI address (DDDD:BB:SS.F or BB:SS.F)"),
+                                                  address));
+  dev = hd_inventory_lookup_address (self->inventory, &addr);
+  if (dev == NULL)
+    return return_error (invocation, g_error_new (HD_ERROR, HD_ERROR_NO_DEVICE,
+                                                  _("no PCI device at %s"), full));
+  path = hd_dbus_device_path (dev->name);
+  hd_dbus_manager_complete_lookup_by_address (manager, invocation, path);
+  return TRUE;
+}
+
+static GVariant *
+members (GPtrArray *list)
+{
+  GVariantBuilder b;
+
+  g_variant_builder_init (&b, G_VARIANT_TYPE ("a(osss)"));
+  for (guint i = 0; i < list->len; i++)
+    {
+      HdVerdictMember *m = g_ptr_array_index (list, i);
+      g_autofree char *path = hd_dbus_device_path (m->name);
+      g_autofree char *addr = hd_pci_address_to_string (&m->address);
+
+      g_variant_builder_add (&b, "(osss)", path, addr, m->driver != NULL ? m->driver : "",
+                             m->why != NULL ? m->why : "");
+    }
+  return g_variant_builder_end (&b);
+}
+
+static GVariant *
+strings (GPtrArray *list)
+{
+  GVariantBuilder b;
+
+  g_variant_builder_init (&b, G_VARIANT_TYPE_STRING_ARRAY);
+  for (guint i = 0; i < list->len; i++)
+    g_variant_builder_add (&b, "s", g_ptr_array_index (list, i));
+  return g_variant_builder_end (&b);
+}
+
+static gboolean
+on_preview (HdDBusManager *manager, GDBusMethodInvocation *invocation, const char *name,
+            GVariant *options, HdDBusService *self)
+{
+  g_autoptr(Request) r = g_new0 (Request, 1);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HdVerdict) v = NULL;
+  HdDetachOptions opts = { NULL, FALSE, FALSE, NULL };
+
+  r->service = g_object_ref (self);
+  r->invocation = g_object_ref (invocation);
+  r->kind = OP_PREVIEW;
+  if (!parse_options (r, options, &error))
+    return return_error (invocation, g_steal_pointer (&error));
+  opts.driver = r->driver;
+  opts.group = r->group;
+  opts.force = r->force;
+  v = hd_engine_preview (self->engine, name, &opts, &error);
+  if (v == NULL)
+    return return_error (invocation, g_steal_pointer (&error));
+  g_dbus_method_invocation_return_value (invocation,
+    g_variant_new ("(ss@a(osss)@a(osss)@a(osss)@as@as)", hd_verdict_kind_to_string (v->kind), v->stub->driver,
+                   members (v->takes), members (v->blockers), members (v->stays),
+                   strings (v->host_uses), strings (v->reasons)));
+  return TRUE;
+}
+
+static gboolean
+on_manager_detach (HdDBusManager *manager, GDBusMethodInvocation *invocation, const char *name,
+                   GVariant *options, HdDBusService *self)
+{
+  return start (self, invocation, OP_DETACH, name, options);
+}
+
+static gboolean
+on_manager_reattach (HdDBusManager *manager, GDBusMethodInvocation *invocation, const char *name,
+                     GVariant *options, HdDBusService *self)
+{
+  return start (self, invocation, OP_REATTACH, name, options);
+}
+
+static gboolean
+on_manager_reset (HdDBusManager *manager, GDBusMethodInvocation *invocation, const char *name,
+                  GVariant *options, HdDBusService *self)
+{
+  return start (self, invocation, OP_RESET, name, options);
+}
+
+void
+hd_dbus_methods_connect_manager (HdDBusService *self, HdDBusManager *manager)
+{
+  g_signal_connect (manager, "handle-lookup-by-name", G_CALLBACK (on_lookup_by_name), self);
+  g_signal_connect (manager, "handle-lookup-by-address", G_CALLBACK (on_lookup_by_address), self);
+  g_signal_connect (manager, "handle-preview", G_CALLBACK (on_preview), self);
+  g_signal_connect (manager, "handle-detach", G_CALLBACK (on_manager_detach), self);
+  g_signal_connect (manager, "handle-re-attach", G_CALLBACK (on_manager_reattach), self);
+  g_signal_connect (manager, "handle-reset", G_CALLBACK (on_manager_reset), self);
+}
+
+/* ---- Device ------------------------------------------------------------------------------ */
+
+static gboolean
+on_get_xml_desc (HdDBusDevice *device, GDBusMethodInvocation *invocation, HdDBusService *self)
+{
+  const char *name = hd_dbus_device_get_name (device);
+  /* As libvirt does before every GetXMLDesc: the dynamic parts re-read. */
+  g_autoptr(HdNodeDevice) dev = hd_inventory_refresh (self->inventory, name);
+  g_autofree char *xml = NULL;
+
+  if (dev == NULL)
+    return return_error (invocation, g_error_new (HD_ERROR, HD_ERROR_NO_DEVICE,
+                                                  _("no node device with matching name '%s'"), name));
+  xml = hd_nodedev_xml_format (dev);
+  hd_dbus_device_complete_get_xmldesc (device, invocation, xml);
+  return TRUE;
+}
+
+static gboolean
+on_device_detach (HdDBusDevice *device, GDBusMethodInvocation *invocation, GVariant *options,
+                  HdDBusService *self)
+{
+  return start (self, invocation, OP_DETACH, hd_dbus_device_get_name (device), options);
+}
+
+static gboolean
+on_device_reattach (HdDBusDevice *device, GDBusMethodInvocation *invocation, GVariant *options,
+                    HdDBusService *self)
+{
+  return start (self, invocation, OP_REATTACH, hd_dbus_device_get_name (device), options);
+}
+
+static gboolean
+on_device_reset (HdDBusDevice *device, GDBusMethodInvocation *invocation, GVariant *options,
+                 HdDBusService *self)
+{
+  return start (self, invocation, OP_RESET, hd_dbus_device_get_name (device), options);
+}
+
+void
+hd_dbus_methods_connect_device (HdDBusService *self, HdDBusDevice *device)
+{
+  g_signal_connect (device, "handle-get-xmldesc", G_CALLBACK (on_get_xml_desc), self);
+  g_signal_connect (device, "handle-detach", G_CALLBACK (on_device_detach), self);
+  g_signal_connect (device, "handle-re-attach", G_CALLBACK (on_device_reattach), self);
+  g_signal_connect (device, "handle-reset", G_CALLBACK (on_device_reset), self);
+}

@@ -1,0 +1,27 @@
+/* Inside the D-Bus door: dbus-service.c keeps the objects in step with
+ * the inventory; dbus-methods.c answers the method calls. */
+#pragma once
+
+#include "dbus-service.h"
+#include "device-object.h"
+#include "hd-dbus-generated.h"
+#include "polkit-gate.h"
+
+G_BEGIN_DECLS
+
+struct _HdDBusService {
+  GObject parent_instance;
+  HdInventory *inventory;
+  HdEngine *engine;
+  HdPolkitGate *gate;
+  guint owner_id;
+  GDBusObjectManagerServer *server;
+  HdDBusManager *manager;
+  GHashTable *objects;       /* node-device name → HdDBusObjectSkeleton */
+  guint refresh_id;          /* pending re-evaluation of every device */
+};
+
+void hd_dbus_methods_connect_manager (HdDBusService *self, HdDBusManager *manager);
+void hd_dbus_methods_connect_device (HdDBusService *self, HdDBusDevice *device);
+
+G_END_DECLS

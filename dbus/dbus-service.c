@@ -1,0 +1,256 @@
+#include "config.h"
+
+#define G_LOG_DOMAIN "HostdevdDBus"
+
+#include "dbus-service-private.h"
+
+#include <glib/gi18n.h>
+
+#include "dbus-errors.h"
+#include "hostdev/host-usage.h"
+#include "hostdev/stub-driver.h"
+
+#define BUS_NAME "org.hostdevd1"
+/* Kernel events come in bursts (a detach is an unbind and a bind, a PF's
+ * VFs come together): re-evaluate once per burst. */
+#define REFRESH_DELAY_MS 50
+
+G_DEFINE_TYPE (HdDBusService, hd_dbus_service, G_TYPE_OBJECT)
+
+static guint
+count_iommu_groups (void)
+{
+  g_autoptr(GDir) dir = g_dir_open ("/sys/kernel/iommu_groups", 0, NULL);
+  guint n = 0;
+
+  while (dir != NULL && g_dir_read_name (dir) != NULL)
+    n++;
+  return n;
+}
+
+static void
+update_manager (HdDBusService *self)
+{
+  hd_dbus_manager_set_version (self->manager, PACKAGE_VERSION);
+  hd_dbus_manager_set_iommu_groups (self->manager, count_iommu_groups ());
+  hd_dbus_manager_set_devices (self->manager, hd_inventory_get_n_devices (self->inventory));
+  hd_dbus_manager_set_operations (self->manager, hd_engine_get_n_operations (self->engine));
+}
+
+static void
+update_device (HdDBusService *self, HdNodeDevice *dev, HdHostUsage *usage)
+{
+  HdDBusObjectSkeleton *object = g_hash_table_lookup (self->objects, dev->name);
+  g_autoptr(HdDBusDevice) iface = NULL;
+  g_autoptr(HdVerdict) verdict = NULL;
+  g_autofree char *original = NULL;
+  gboolean detached;
+  gboolean fresh = object == NULL;
+
+  if (fresh)
+    {
+      g_autofree char *path = hd_dbus_device_path (dev->name);
+
+      object = hd_dbus_object_skeleton_new (path);
+      iface = hd_dbus_device_skeleton_new ();
+      hd_dbus_object_skeleton_set_device (object, iface);
+      hd_dbus_methods_connect_device (self, iface);
+      g_hash_table_insert (self->objects, g_strdup (dev->name), object);
+    }
+  else
+    iface = hd_dbus_object_get_device (HD_DBUS_OBJECT (object));
+  if (dev->pci != NULL)
+    verdict = hd_verdict_compute (self->inventory, usage, dev, hd_stub_driver_lookup (NULL, NULL), FALSE, FALSE);
+  detached = hd_engine_lookup_owned (self->engine, dev->name, &original);
+  hd_dbus_device_update (iface, dev, verdict, original, detached);
+  if (fresh)
+    g_dbus_object_manager_server_export (self->server, G_DBUS_OBJECT_SKELETON (object));
+}
+
+static void
+remove_device (HdDBusService *self, const char *name)
+{
+  HdDBusObjectSkeleton *object = g_hash_table_lookup (self->objects, name);
+
+  if (object == NULL)
+    return;
+  g_dbus_object_manager_server_unexport (self->server,
+                                         g_dbus_object_get_object_path (G_DBUS_OBJECT (object)));
+  g_hash_table_remove (self->objects, name);
+}
+
+/* Every device's properties and verdict from the inventory as it is now,
+ * with one look at the host's use of devices for all of them. */
+static void
+refresh_all (HdDBusService *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HdHostUsage) usage = hd_host_usage_scan (NULL, &error);
+  g_autoptr(GPtrArray) devices = hd_inventory_list (self->inventory);
+  g_autoptr(GHashTable) present = g_hash_table_new (g_str_hash, g_str_equal);
+  GHashTableIter iter;
+  gpointer name, object;
+
+  if (usage == NULL)
+    g_warning (_("Cannot tell which devices the host uses: %s"), error->message);
+  for (guint i = 0; i < devices->len; i++)
+    {
+      HdNodeDevice *dev = g_ptr_array_index (devices, i);
+
+      g_hash_table_add (present, dev->name);
+      update_device (self, dev, usage);
+    }
+  g_hash_table_iter_init (&iter, self->objects);
+  while (g_hash_table_iter_next (&iter, &name, &object))
+    if (!g_hash_table_contains (present, name))
+      {
+        g_dbus_object_manager_server_unexport (self->server, g_dbus_object_get_object_path (object));
+        g_hash_table_iter_remove (&iter);
+      }
+  update_manager (self);
+  g_debug ("re-evaluated %u devices", devices->len);
+}
+
+static gboolean
+on_refresh_due (gpointer data)
+{
+  HdDBusService *self = data;
+
+  self->refresh_id = 0;
+  refresh_all (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_refresh (HdDBusService *self)
+{
+  if (self->refresh_id == 0)
+    self->refresh_id = g_timeout_add (REFRESH_DELAY_MS, on_refresh_due, self);
+}
+
+static void
+on_device_event (HdInventory *inventory, HdNodeDevice *dev, gpointer data)
+{
+  schedule_refresh (data);
+}
+
+static void
+on_device_removed (HdInventory *inventory, HdNodeDevice *dev, gpointer data)
+{
+  remove_device (data, dev->name);
+  schedule_refresh (data);
+}
+
+static void
+on_operation_finished (HdEngine *engine, const char *kind, const char *name, GStrv devices,
+                       const GError *error, gpointer data)
+{
+  HdDBusService *self = data;
+  g_autofree char *path = hd_dbus_device_path (name);
+  g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
+  g_auto(GStrv) paths = NULL;
+  g_autofree char *error_name = error != NULL ? g_dbus_error_encode_gerror (error) : g_strdup ("");
+
+  for (guint i = 0; devices != NULL && devices[i] != NULL; i++)
+    {
+      g_autofree char *p = hd_dbus_device_path (devices[i]);
+
+      g_strv_builder_add (b, p);
+    }
+  paths = g_strv_builder_end (b);
+  /* Now, not after the usual delay: the caller's reply follows this
+   * signal, and what it reads next must already be the new state. */
+  g_clear_handle_id (&self->refresh_id, g_source_remove);
+  refresh_all (self);
+  hd_dbus_manager_emit_operation_finished (self->manager, kind, path, (const char *const *) paths,
+                                           error_name, error != NULL ? error->message : "");
+}
+
+static void
+on_name_acquired (GDBusConnection *connection, const char *name, gpointer data)
+{
+  g_debug ("owning %s on the system bus", name);
+}
+
+static void
+on_name_lost (GDBusConnection *connection, const char *name, gpointer data)
+{
+  if (connection == NULL)
+    g_warning (_("Cannot connect to the system bus: the D-Bus API is not available"));
+  else
+    g_warning (_("Cannot own %s on the system bus (another hostdevd, or no bus policy for it): "
+                 "the D-Bus API is not available"), name);
+}
+
+static void
+on_bus_acquired (GDBusConnection *connection, const char *name, gpointer data)
+{
+  HdDBusService *self = data;
+
+  g_dbus_object_manager_server_set_connection (self->server, connection);
+}
+
+static void
+hd_dbus_service_dispose (GObject *object)
+{
+  HdDBusService *self = HD_DBUS_SERVICE (object);
+
+  g_clear_handle_id (&self->owner_id, g_bus_unown_name);
+  g_clear_handle_id (&self->refresh_id, g_source_remove);
+  if (self->inventory != NULL)
+    g_signal_handlers_disconnect_by_data (self->inventory, self);
+  if (self->engine != NULL)
+    g_signal_handlers_disconnect_by_data (self->engine, self);
+  g_clear_pointer (&self->objects, g_hash_table_unref);
+  g_clear_object (&self->server);
+  g_clear_object (&self->manager);
+  g_clear_pointer (&self->gate, hd_polkit_gate_free);
+  g_clear_object (&self->engine);
+  g_clear_object (&self->inventory);
+  G_OBJECT_CLASS (hd_dbus_service_parent_class)->dispose (object);
+}
+
+static void
+hd_dbus_service_class_init (HdDBusServiceClass *klass)
+{
+  G_OBJECT_CLASS (klass)->dispose = hd_dbus_service_dispose;
+}
+
+static void
+hd_dbus_service_init (HdDBusService *self)
+{
+  self->objects = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+}
+
+HdDBusService *
+hd_dbus_service_new (HdInventory *inventory, HdEngine *engine)
+{
+  HdDBusService *self = g_object_new (HD_TYPE_DBUS_SERVICE, NULL);
+
+  hd_dbus_errors_register ();
+  self->inventory = g_object_ref (inventory);
+  self->engine = g_object_ref (engine);
+  self->gate = hd_polkit_gate_new ();
+  return self;
+}
+
+void
+hd_dbus_service_start (HdDBusService *self)
+{
+  g_autoptr(HdDBusObjectSkeleton) manager_object = hd_dbus_object_skeleton_new (HD_DBUS_MANAGER_PATH);
+
+  g_return_if_fail (self->server == NULL);
+  self->server = g_dbus_object_manager_server_new (HD_DBUS_PATH);
+  self->manager = hd_dbus_manager_skeleton_new ();
+  hd_dbus_object_skeleton_set_manager (manager_object, self->manager);
+  hd_dbus_methods_connect_manager (self, self->manager);
+  g_dbus_object_manager_server_export (self->server, G_DBUS_OBJECT_SKELETON (manager_object));
+  refresh_all (self);
+
+  g_signal_connect (self->inventory, "device-added", G_CALLBACK (on_device_event), self);
+  g_signal_connect (self->inventory, "device-changed", G_CALLBACK (on_device_event), self);
+  g_signal_connect (self->inventory, "device-removed", G_CALLBACK (on_device_removed), self);
+  g_signal_connect (self->engine, "operation-finished", G_CALLBACK (on_operation_finished), self);
+  self->owner_id = g_bus_own_name (G_BUS_TYPE_SYSTEM, BUS_NAME, G_BUS_NAME_OWNER_FLAGS_NONE,
+                                   on_bus_acquired, on_name_acquired, on_name_lost, self, NULL);
+}

@@ -44,8 +44,10 @@ status_for_dbus_error (const GError *error)
     case G_DBUS_ERROR_ACCESS_DENIED:
     case G_DBUS_ERROR_AUTH_FAILED:
       return HD_CTL_EXIT_NOT_AUTHORIZED;
-    /* Nobody owns the name, the daemon went away mid-call, or there is no
-     * bus to speak of. */
+    /* Nobody owns the name, the daemon went away mid-call (no reply: the
+     * bus has no reply timeout of its own, and ours is infinite), or there
+     * is no bus to speak of. */
+    case G_DBUS_ERROR_NO_REPLY:
     case G_DBUS_ERROR_SERVICE_UNKNOWN:
     case G_DBUS_ERROR_NAME_HAS_NO_OWNER:
     case G_DBUS_ERROR_NO_SERVER:

@@ -278,13 +278,22 @@ append_preview (HdCtl *ctl, GString *out, GPtrArray *fields, HdDBusDevice *dev, 
 
   if (can_go (chosen->verdict))
     {
-      g_autofree char *command = g_strdup_printf ("hostdevctl detach%s%s %s",
-                                                  chosen == group ? " --group" : "",
-                                                  g_str_equal (chosen->verdict, "in-use-by-host") ? " --force" : "",
-                                                  hd_dbus_device_get_name (dev));
+      gboolean force = g_str_equal (chosen->verdict, "in-use-by-host");
+      g_autofree char *options = g_strdup_printf ("%s%s", chosen == group ? " --group" : "", force ? " --force" : "");
 
-      add_field (fields, _("Detach with"), command);
-      takes = g_strdup_printf (_("The detach would move these to %s:"), chosen->stub);
+      /* A command line to copy is offered only for what is safe: --force
+       * takes a device from the host (its root disk, say), and that
+       * should be typed by someone who read why. */
+      if (!force)
+        {
+          g_autofree char *command = g_strdup_printf ("hostdevctl detach%s %s", options,
+                                                      hd_dbus_device_get_name (dev));
+
+          add_field (fields, _("Detach with"), command);
+          takes = g_strdup_printf (_("The detach would move these to %s:"), chosen->stub);
+        }
+      else
+        takes = g_strdup_printf (_("With%s, a detach would move these to %s:"), options, chosen->stub);
       append_members (ctl, out, takes, chosen->takes);
     }
   append_members (ctl, out, _("A detach of the device alone would leave these on host drivers:"), alone->blockers);

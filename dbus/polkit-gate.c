@@ -89,6 +89,7 @@ on_authority (GObject *source, GAsyncResult *res, gpointer user_data)
   g_autoptr(PolkitAuthority) authority = polkit_authority_get_finish (res, &error);
   g_autoptr(PolkitSubject) subject = NULL;
   PolkitCheckAuthorizationFlags flags = POLKIT_CHECK_AUTHORIZATION_FLAGS_NONE;
+  GCancellable *cancellable;
 
   if (authority == NULL)
     {
@@ -99,9 +100,11 @@ on_authority (GObject *source, GAsyncResult *res, gpointer user_data)
   if (c->interactive)
     flags |= POLKIT_CHECK_AUTHORIZATION_FLAGS_ALLOW_USER_INTERACTION;
   subject = polkit_system_bus_name_new (c->sender);
+  /* Arguments are evaluated in no set order: nothing may read @task in
+   * the call that takes it. */
+  cancellable = g_task_get_cancellable (task);
   polkit_authority_check_authorization (authority, subject, c->action_id, c->details, flags,
-                                        g_task_get_cancellable (task), on_checked,
-                                        g_steal_pointer (&task));
+                                        cancellable, on_checked, g_steal_pointer (&task));
 }
 
 static void
@@ -110,6 +113,7 @@ on_uid (GObject *source, GAsyncResult *res, gpointer user_data)
   g_autoptr(GTask) task = user_data;
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), res, &error);
+  GCancellable *cancellable;
   guint32 uid;
 
   if (reply == NULL)
@@ -124,7 +128,8 @@ on_uid (GObject *source, GAsyncResult *res, gpointer user_data)
       g_task_return_boolean (task, TRUE);
       return;
     }
-  polkit_authority_get_async (g_task_get_cancellable (task), on_authority, g_steal_pointer (&task));
+  cancellable = g_task_get_cancellable (task);
+  polkit_authority_get_async (cancellable, on_authority, g_steal_pointer (&task));
 }
 
 void

@@ -19,6 +19,8 @@ import time
 
 import libvirt
 
+import dbuschecks
+
 from guestlib import (HD_URI, LV_URI, PCI, Background, Checks, Hostdevd, Qmp, events, driver_of, iommu_group,
                       lifecycle_line, log, net_interfaces, override_of, pci_name, pci_state, run,
                       settle, start_system_daemons, virsh, virsh_tree, vfio_node, wait_driver, wait_for)
@@ -155,6 +157,7 @@ def all_names():
 initial = {}
 
 with check("system daemons: systemd-udevd (coldplug), dbus-daemon, real libvirtd"):
+    dbuschecks.install_bus_policy()
     start_system_daemons()
     log(run("/usr/sbin/libvirtd", "--version").stdout.strip())
 
@@ -307,6 +310,10 @@ with check("a NIC with an address: refused, then detached with force (detachFlag
     reattach(E1000E)
     wait_driver(E1000E, "e1000e")
     wait_for(lambda: net_interfaces(E1000E), 15, "the e1000e's interface to come back")
+
+# --- the D-Bus door and hostdevctl ------------------------------------------------------
+
+dbuschecks.run_checks(check, daemon, config.get("hostdevctl"), E1000E, E1000, RTL)
 
 # --- SR-IOV ------------------------------------------------------------------------
 

@@ -2,7 +2,7 @@
 """The VM tier: hostdevd against a real kernel with emulated VT-d, with
 real libvirtd as the oracle, in ONE QEMU (TCG) guest.
 
-    test-vm.py HOSTDEVD [--keep DIR]
+    test-vm.py HOSTDEVD [--hostdevctl HOSTDEVCTL] [--keep DIR]
 
 Boots the guest of run-guest.sh with checks-guest.py, which runs every
 check inside it and records them in DIR/results.tap.  Meanwhile this host
@@ -141,6 +141,7 @@ def serial_excerpt(serial, n, tail=60):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("hostdevd")
+    ap.add_argument("--hostdevctl", help="also check hostdevctl in the guest")
     ap.add_argument("--keep", metavar="DIR", help="the guest's /out (default: a temporary directory)")
     args = ap.parse_args()
 
@@ -152,6 +153,7 @@ def main():
     shutil.rmtree(os.path.join(outdir, "qmp"), ignore_errors=True)
     with open(os.path.join(outdir, "config.json"), "w") as f:
         json.dump({"hostdevd": os.path.realpath(args.hostdevd),
+                   "hostdevctl": os.path.realpath(args.hostdevctl) if args.hostdevctl else None,
                    "env": {k: os.environ[k] for k in ENV_FOR_DAEMON if k in os.environ}}, f)
 
     env = dict(os.environ)

@@ -1,0 +1,159 @@
+"""The VM tier's D-Bus checks: org.hostdevd1 on the guest's system bus
+(real dbus-daemon, with hostdevd's own bus policy installed in the guest's
+overlay), gdbus and python's Gio as clients, and hostdevctl.  checks-guest.py
+calls install_bus_policy() before dbus-daemon starts and run_checks() after
+its libvirt checks; each check leaves the devices as it found them."""
+import os
+import re
+import subprocess
+
+import gi
+gi.require_version("Gio", "2.0")
+from gi.repository import Gio, GLib  # noqa: E402
+
+from guestlib import (LV_URI, Background, driver_of, pci_name, run, virsh, wait_driver,  # noqa: E402
+                      wait_for)
+
+BUS_POLICY_SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "systemd",
+                              "org.hostdevd1.conf")
+DEST = "org.hostdevd1"
+MANAGER = "/org/hostdevd1/Manager"
+
+
+def install_bus_policy():
+    """What `meson install` puts in place, in the guest's (overlay) /usr:
+    before dbus-daemon starts, so that root may own org.hostdevd1."""
+    target = "/usr/share/dbus-1/system.d/org.hostdevd1.conf"
+    with open(BUS_POLICY_SRC) as src, open(target, "w") as dst:
+        dst.write(src.read())
+
+
+def device_path(addr):
+    return "/org/hostdevd1/devices/" + pci_name(addr)
+
+
+def bus():
+    return Gio.bus_get_sync(Gio.BusType.SYSTEM, None)
+
+
+def managed_objects():
+    """{path: {interface: {property: value}}} from the ObjectManager."""
+    reply = bus().call_sync(DEST, "/org/hostdevd1", "org.freedesktop.DBus.ObjectManager", "GetManagedObjects",
+                            None, GLib.VariantType("(a{oa{sa{sv}}})"), Gio.DBusCallFlags.NONE, 30000, None)
+    return reply.unpack()[0]
+
+
+def prop(addr, name):
+    return managed_objects()[device_path(addr)]["org.hostdevd1.Device"][name]
+
+
+def gdbus(*args, user=None):
+    cmd = ["gdbus", "call", "--system", "--dest", DEST] + list(args)
+    if user is not None:
+        cmd = ["setpriv", "--reuid=%d" % user, "--regid=%d" % user, "--clear-groups"] + cmd
+    return run(*cmd)
+
+
+def expect(cond, message):
+    if not cond:
+        raise AssertionError(message)
+
+
+def run_checks(check, daemon, hostdevctl, E1000E, E1000, RTL):
+    with check("D-Bus: org.hostdevd1's ObjectManager has every node device, its properties and XML are the kernel's "
+               "and libvirtd's"):
+        objects = managed_objects()
+        names = sorted(ifaces["org.hostdevd1.Device"]["Name"] for ifaces in objects.values()
+                       if "org.hostdevd1.Device" in ifaces)
+        listed = sorted(n for n in virsh("nodedev:///system", "nodedev-list").stdout.split("\n") if n)
+        expect(names == listed, "D-Bus %s, virsh %s" % (names, listed))
+        for path, ifaces in objects.items():
+            dev = ifaces.get("org.hostdevd1.Device")
+            if dev is None or not dev["Address"]:
+                continue
+            expect(dev["Driver"] == (driver_of(dev["Address"]) or ""),
+                   "%s: Driver %r, sysfs %r" % (path, dev["Driver"], driver_of(dev["Address"])))
+            xml = bus().call_sync(DEST, path, "org.hostdevd1.Device", "GetXMLDesc", None, None,
+                                  Gio.DBusCallFlags.NONE, 30000, None).unpack()[0]
+            ref = virsh(LV_URI, "nodedev-dumpxml", dev["Name"]).stdout
+            expect(xml + "\n" == ref, "%s: GetXMLDesc differs from libvirtd's" % dev["Name"])
+        m = objects[MANAGER]["org.hostdevd1.Manager"]
+        expect(m["IommuGroups"] == len(os.listdir("/sys/kernel/iommu_groups")) and m["Devices"] == len(names),
+               "Manager: %s" % m)
+        expect(prop(E1000E, "Verdict") == "detachable" and prop(E1000, "Verdict") == "needs-group",
+               "verdicts %s %s" % (prop(E1000E, "Verdict"), prop(E1000, "Verdict")))
+
+    with check("D-Bus: Detach / Reset / ReAttach of the e1000e as root; PropertiesChanged and "
+               "OperationFinished seen by gdbus monitor"):
+        mon = Background(["gdbus", "monitor", "--system", "--dest", DEST])
+        wait_for(lambda: mon.lines, 10, "gdbus monitor to start")
+        r = gdbus("--object-path", MANAGER, "--method", "org.hostdevd1.Manager.Detach", pci_name(E1000E), "{}")
+        expect(r.returncode == 0 and device_path(E1000E) in r.stdout, "Detach: %s%s" % (r.stdout, r.stderr))
+        expect(driver_of(E1000E) == "vfio-pci", "driver %s" % driver_of(E1000E))
+        expect((prop(E1000E, "Driver"), prop(E1000E, "Detached"), prop(E1000E, "OriginalDriver")) ==
+               ("vfio-pci", True, "e1000e"), "properties after Detach")
+        r = gdbus("--object-path", device_path(E1000E), "--method", "org.hostdevd1.Device.Reset", "{}")
+        expect(r.returncode == 0 and re.fullmatch(r"\('(flr|pm|bus)',\)\n", r.stdout), "Reset: %s%s" % (r.stdout,
+                                                                                                          r.stderr))
+        r = gdbus("--object-path", MANAGER, "--method", "org.hostdevd1.Manager.ReAttach", pci_name(E1000E), "{}")
+        expect(r.returncode == 0, "ReAttach: %s" % r.stderr)
+        wait_driver(E1000E, "e1000e")
+        wait_for(lambda: sum("OperationFinished" in line for line in mon.lines) >= 3, 10,
+                 "3 OperationFinished signals")
+        wait_for(lambda: any("PropertiesChanged" in line and "'Driver': <'vfio-pci'>" in line for line in mon.lines),
+                 10, "PropertiesChanged with Driver vfio-pci")
+        mon.stop()
+
+    with check("D-Bus: Preview of the e1000 names its group; Detach with group takes both conventional "
+               "functions; ReAttach gives them back"):
+        r = gdbus("--object-path", MANAGER, "--method", "org.hostdevd1.Manager.Preview", pci_name(E1000), "{}")
+        expect(r.returncode == 0 and r.stdout.startswith("('needs-group', 'vfio-pci',") and RTL in r.stdout,
+               "Preview: %s%s" % (r.stdout, r.stderr))
+        r = gdbus("--object-path", MANAGER, "--method", "org.hostdevd1.Manager.Detach", pci_name(E1000), "{}")
+        expect(r.returncode != 0 and "org.hostdevd1.Error.InUse" in r.stderr and RTL in r.stderr,
+               "lone Detach: %s%s" % (r.stdout, r.stderr))
+        r = gdbus("--object-path", MANAGER, "--method", "org.hostdevd1.Manager.Detach", pci_name(E1000),
+                  "{'group': <true>}")
+        expect(r.returncode == 0 and device_path(RTL) in r.stdout, "group Detach: %s%s" % (r.stdout, r.stderr))
+        expect((driver_of(E1000), driver_of(RTL)) == ("vfio-pci", "vfio-pci"), "not both on vfio-pci")
+        for addr in (E1000, RTL):
+            r = gdbus("--object-path", device_path(addr), "--method", "org.hostdevd1.Device.ReAttach", "{}")
+            expect(r.returncode == 0, "ReAttach %s: %s" % (addr, r.stderr))
+        # The group's VFIO node goes only when both have left vfio-pci.
+        wait_driver(E1000, "e1000")
+        wait_driver(RTL, "8139cp")
+
+    with check("D-Bus: a caller that is not root is refused (no polkit in the guest: deny), and reading is free"):
+        r = gdbus("--object-path", MANAGER, "--method", "org.hostdevd1.Manager.Detach", pci_name(E1000E), "{}",
+                  user=65534)
+        expect(r.returncode != 0 and "org.hostdevd1.Error.NotAuthorized" in r.stderr, "as nobody: %s%s"
+               % (r.stdout, r.stderr))
+        expect(driver_of(E1000E) == "e1000e", "the e1000e moved")
+        r = gdbus("--object-path", device_path(E1000E), "--method", "org.hostdevd1.Device.GetXMLDesc", user=65534)
+        expect(r.returncode == 0 and "<name>pci_0000_01_00_0</name>" in r.stdout, "GetXMLDesc as nobody: %s"
+               % r.stderr)
+
+    if hostdevctl is None:
+        return
+    with check("hostdevctl: list, show, detach --driver kvm by address, reattach, reset, on the real kernel"):
+        r = run(hostdevctl, "list")
+        expect(r.returncode == 0 and pci_name(E1000E) in r.stdout and "\x1b[" not in r.stdout,
+               "list: %s%s" % (r.stdout, r.stderr))
+        row = [line for line in r.stdout.split("\n") if pci_name(E1000E) in line][0]
+        expect("e1000e" in row and "detachable" in row, "list row: %s" % row)
+        r = run(hostdevctl, "show", pci_name(E1000))
+        expect(r.returncode == 0 and RTL in r.stdout, "show: %s%s" % (r.stdout, r.stderr))
+        r = run(hostdevctl, "detach", E1000E[5:], "--driver", "kvm")
+        expect(r.returncode == 0 and driver_of(E1000E) == "pci-stub", "detach: %s%s" % (r.stdout, r.stderr))
+        r = run(hostdevctl, "reset", pci_name(E1000E))
+        expect(r.returncode == 0, "reset: %s%s" % (r.stdout, r.stderr))
+        r = run(hostdevctl, "reattach", E1000E)
+        expect(r.returncode == 0, "reattach: %s%s" % (r.stdout, r.stderr))
+        wait_driver(E1000E, "e1000e")
+        r = run(hostdevctl, "detach", pci_name(E1000))
+        expect(r.returncode == 5 and driver_of(E1000) == "e1000", "lone detach of the e1000: exit %d %s%s"
+               % (r.returncode, r.stdout, r.stderr))
+        r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", hostdevctl, "detach",
+                            "--no-ask", pci_name(E1000E)], capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        expect(r.returncode == 4 and driver_of(E1000E) == "e1000e", "as nobody: exit %d %s%s"
+               % (r.returncode, r.stdout, r.stderr))

@@ -19,6 +19,7 @@ struct _HdDBusService {
   HdDBusManager *manager;
   GHashTable *objects;       /* node-device name → HdDBusObjectSkeleton */
   guint refresh_id;          /* pending re-evaluation of every device */
+  gboolean on_bus;           /* the bus is there: objects are kept current */
 };
 
 void hd_dbus_methods_connect_manager (HdDBusService *self, HdDBusManager *manager);

@@ -124,6 +124,9 @@ on_refresh_due (gpointer data)
 static void
 schedule_refresh (HdDBusService *self)
 {
+  /* Without a bus there is nobody to tell. */
+  if (!self->on_bus)
+    return;
   if (self->refresh_id == 0)
     self->refresh_id = g_timeout_add (REFRESH_DELAY_MS, on_refresh_due, self);
 }
@@ -149,8 +152,11 @@ on_operation_finished (HdEngine *engine, const char *kind, const char *name, GSt
   g_autofree char *path = hd_dbus_device_path (name);
   g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
   g_auto(GStrv) paths = NULL;
-  g_autofree char *error_name = error != NULL ? g_dbus_error_encode_gerror (error) : g_strdup ("");
+  g_autofree char *error_name = NULL;
 
+  if (!self->on_bus)
+    return;
+  error_name = error != NULL ? g_dbus_error_encode_gerror (error) : g_strdup ("");
   for (guint i = 0; devices != NULL && devices[i] != NULL; i++)
     {
       g_autofree char *p = hd_dbus_device_path (devices[i]);
@@ -187,6 +193,10 @@ on_bus_acquired (GDBusConnection *connection, const char *name, gpointer data)
 {
   HdDBusService *self = data;
 
+  /* The objects are made here, not at start: the libvirt door answers
+   * first, and a daemon without a bus never builds them. */
+  self->on_bus = TRUE;
+  refresh_all (self);
   g_dbus_object_manager_server_set_connection (self->server, connection);
 }
 
@@ -245,7 +255,6 @@ hd_dbus_service_start (HdDBusService *self)
   hd_dbus_object_skeleton_set_manager (manager_object, self->manager);
   hd_dbus_methods_connect_manager (self, self->manager);
   g_dbus_object_manager_server_export (self->server, G_DBUS_OBJECT_SKELETON (manager_object));
-  refresh_all (self);
 
   g_signal_connect (self->inventory, "device-added", G_CALLBACK (on_device_event), self);
   g_signal_connect (self->inventory, "device-changed", G_CALLBACK (on_device_event), self);

@@ -205,6 +205,17 @@ def parse_gdbus_error(text):
     return m.group(1), m.group(2)
 
 
+def terminate(proc, timeout=10):
+    """SIGTERM, and SIGKILL if @proc is still there after @timeout s."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 # --- the bus ----------------------------------------------------------------
 
 BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
@@ -313,13 +324,7 @@ class Bus:
             except Exception:   # noqa: BLE001 - the bus may be gone
                 pass
             self._conn = None
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        terminate(self.proc)
         self.proc.stdout.close()
         self.log.close()
 
@@ -358,13 +363,7 @@ class Polkit:
         """Polkit gone from the bus."""
         if self.proc is None:
             return
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        terminate(self.proc)
         self.proc = None
         self.log.close()
         self.bus.wait_name_gone(POLKIT_NAME)
@@ -768,13 +767,7 @@ def _end_children():
     """The bus, polkit and monitors of a run that ended without stopping
     them (a setUpModule that failed, an interrupted run)."""
     for proc in _children:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        terminate(proc, 5)
 
 
 def main():

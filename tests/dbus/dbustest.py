@@ -763,11 +763,14 @@ def fixture(**kw):
 
 
 @atexit.register
-def _end_children():
-    """The bus, polkit and monitors of a run that ended without stopping
-    them (a setUpModule that failed, an interrupted run)."""
+def _clean_up():
+    """After main() has shown the logs: the processes of a run that ended
+    without stopping them (a setUpModule that failed, an interrupted run),
+    and the fixtures' directories."""
     for proc in _children:
         terminate(proc, 5)
+    for f in _fixtures:
+        f.bus.remove()
 
 
 def main():
@@ -777,8 +780,8 @@ def main():
     try:
         hdtest.main()
     except SystemExit as e:
-        for f in _fixtures:
-            if e.code not in (0, hdtest.EXIT_SKIP):
+        if e.code not in (0, hdtest.EXIT_SKIP):
+            for f in _fixtures:
                 for what, path in (("dbus-daemon", f.bus.log_path),
                                    ("polkitd mock", os.path.join(f.bus.dir, "polkitd-mock.log"))):
                     try:
@@ -786,5 +789,4 @@ def main():
                             print("\n===== %s log =====\n%s" % (what, fh.read()))
                     except OSError:
                         pass
-            f.bus.remove()
         raise

@@ -287,9 +287,9 @@ hd_ctl_find_device (HdCtl *ctl, const char *what, GError **error)
         return g_object_ref (dev);
     }
   if (address != NULL)
-    g_set_error (error, HD_CTL_ERROR, HD_CTL_EXIT_NO_DEVICE, _("No PCI device at address %s"), address);
+    g_set_error (error, HD_CTL_ERROR, HD_CTL_EXIT_NO_DEVICE, _("no PCI device at %s"), address);
   else
-    g_set_error (error, HD_CTL_ERROR, HD_CTL_EXIT_NO_DEVICE, _("No device named '%s'"), what);
+    g_set_error (error, HD_CTL_ERROR, HD_CTL_EXIT_NO_DEVICE, _("no node device with matching name '%s'"), what);
   return NULL;
 }
 

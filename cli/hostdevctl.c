@@ -33,7 +33,8 @@ static const HdCtlCommand commands[] = {
     hd_ctl_cmd_list },
   { "tree", NULL,
     N_("Show the devices as a tree, from computer down"),
-    N_("Prints the devices as 'virsh nodedev-list --tree' does, each PCI function\n"
+    N_("Prints the devices as 'virsh nodedev-list --tree' does (without its\n"
+       "trailing blanks), each PCI function\n"
        "followed by the driver bound now in parentheses, and by 'detached' when\n"
        "hostdevd holds it on a stub driver."),
     N_("hostdevctl tree"),

@@ -145,6 +145,33 @@ on_device_removed (HdInventory *inventory, HdNodeDevice *dev, gpointer data)
 }
 
 static void
+on_operations_changed (HdEngine *engine, gpointer data)
+{
+  HdDBusService *self = data;
+
+  if (self->on_bus)
+    hd_dbus_manager_set_operations (self->manager, hd_engine_get_n_operations (engine));
+}
+
+/* Sends the PropertiesChanged that the skeletons hold back for an idle
+ * moment, so that they reach the bus before the reply that follows. */
+static void
+flush_properties (HdDBusService *self)
+{
+  GHashTableIter iter;
+  gpointer object;
+
+  g_hash_table_iter_init (&iter, self->objects);
+  while (g_hash_table_iter_next (&iter, NULL, &object))
+    {
+      g_autoptr(HdDBusDevice) iface = hd_dbus_object_get_device (HD_DBUS_OBJECT (object));
+
+      g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (iface));
+    }
+  g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (self->manager));
+}
+
+static void
 on_operation_finished (HdEngine *engine, const char *kind, const char *name, GStrv devices,
                        const GError *error, gpointer data)
 {
@@ -168,6 +195,7 @@ on_operation_finished (HdEngine *engine, const char *kind, const char *name, GSt
    * signal, and what it reads next must already be the new state. */
   g_clear_handle_id (&self->refresh_id, g_source_remove);
   refresh_all (self);
+  flush_properties (self);
   hd_dbus_manager_emit_operation_finished (self->manager, kind, path, (const char *const *) paths,
                                            error_name, error != NULL ? error->message : "");
 }
@@ -260,6 +288,7 @@ hd_dbus_service_start (HdDBusService *self)
   g_signal_connect (self->inventory, "device-changed", G_CALLBACK (on_device_event), self);
   g_signal_connect (self->inventory, "device-removed", G_CALLBACK (on_device_removed), self);
   g_signal_connect (self->engine, "operation-finished", G_CALLBACK (on_operation_finished), self);
+  g_signal_connect (self->engine, "operations-changed", G_CALLBACK (on_operations_changed), self);
   self->owner_id = g_bus_own_name (G_BUS_TYPE_SYSTEM, BUS_NAME, G_BUS_NAME_OWNER_FLAGS_NONE,
                                    on_bus_acquired, on_name_acquired, on_name_lost, self, NULL);
 }

@@ -9,6 +9,9 @@
 
 G_DEFINE_TYPE (HdEngine, hd_engine, G_TYPE_OBJECT)
 
+static guint finished_signal;
+static guint operations_changed_signal;
+
 static void schedule (HdEngine *self);
 
 static gboolean op_finished (gpointer data);
@@ -171,6 +174,8 @@ schedule (HdEngine *self)
         }
       l = next;
     }
+  /* Every submission and every end passes through here. */
+  g_signal_emit (self, operations_changed_signal, 0);
 }
 
 static gboolean
@@ -185,6 +190,7 @@ queue_timeout (gpointer data)
                                     _("device %s is busy: another operation on it or its IOMMU group has not finished"),
                                     op->name));
   hd_operation_free (op);
+  g_signal_emit (self, operations_changed_signal, 0);
   return G_SOURCE_REMOVE;
 }
 
@@ -223,7 +229,6 @@ hd_engine_finalize (GObject *object)
   G_OBJECT_CLASS (hd_engine_parent_class)->finalize (object);
 }
 
-static guint finished_signal;
 
 static void
 hd_engine_class_init (HdEngineClass *klass)
@@ -232,6 +237,8 @@ hd_engine_class_init (HdEngineClass *klass)
   finished_signal = g_signal_new ("operation-finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                                   0, NULL, NULL, NULL, G_TYPE_NONE, 4,
                                   G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRV, G_TYPE_ERROR);
+  operations_changed_signal = g_signal_new ("operations-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                            0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
 
 void

@@ -39,7 +39,9 @@ typedef struct {
 /* Signal "operation-finished" (kind, name, devices, error): every
  * operation when it ends, whoever asked for it — kind is "detach",
  * "reattach", "reset" or "recover"; devices (NULL-terminated) are those it
- * changed, empty when it failed; error is NULL on success. */
+ * changed, empty when it failed; error is NULL on success.
+ * Signal "operations-changed": hd_engine_get_n_operations() may have
+ * changed (an operation was submitted, started or ended). */
 
 /* Opens the journal in @state_dir (created 0700).  Nothing is replayed
  * until hd_engine_recover_async(). */

@@ -477,9 +477,6 @@ class RootOperations(Base):
         self.assertEqual(F.kernel.driver_of(VGA), None)
         self.assertEqual(F.journal(), {})
 
-    @unittest.skip("hostdevd bug: Manager.Operations is recomputed only by refresh_all() (dbus/dbus-service.c "
-                   "update_manager), 50 ms after a device uevent or when an operation ends, never when one "
-                   "starts or queues: it reads 0 while a detach waits on the kernel")
     def test_operations_property(self):
         """Operations counts a detach while it runs: here while the kernel
         takes 0.6 s to react to the unbind (before any uevent)."""

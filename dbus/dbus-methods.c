@@ -114,25 +114,6 @@ parse_options (Request *r, GVariant *options, GError **error)
   return TRUE;
 }
 
-/* The device by name, as the engine and the RPC door say when there is
- * none. */
-static HdNodeDevice *
-lookup_pci (HdDBusService *self, const char *name, GError **error)
-{
-  g_autoptr(HdNodeDevice) dev = hd_inventory_lookup (self->inventory, name);
-
-  if (dev == NULL)
-    {
-      g_set_error (error, HD_ERROR, HD_ERROR_NO_DEVICE, _("no node device with matching name '%s'"), name);
-      return NULL;
-    }
-  if (dev->pci == NULL)
-    {
-      g_set_error (error, HD_ERROR, HD_ERROR_INVALID_ARGUMENT, _("device %s is not a PCI device"), name);
-      return NULL;
-    }
-  return g_steal_pointer (&dev);
-}
 
 static char *
 owner_of (GDBusMethodInvocation *invocation)
@@ -276,7 +257,7 @@ start (HdDBusService *self, GDBusMethodInvocation *invocation, OpKind kind, cons
   r->kind = kind;
   r->name = g_strdup (name);
   if (!parse_options (r, options, &error) ||
-      (dev = lookup_pci (self, name, &error)) == NULL ||
+      (dev = hd_inventory_refresh_pci (self->inventory, name, &error)) == NULL ||
       (kind == OP_DETACH && (stub = hd_stub_driver_lookup (r->driver, &error)) == NULL) ||
       (action = action_for (r, self, &error)) == NULL)
     return return_error (invocation, g_steal_pointer (&error));

@@ -121,19 +121,7 @@ hd_operation_device_absent (const HdPciAddress *address)
 HdNodeDevice *
 hd_operation_lookup_pci (HdEngine *self, const char *name, GError **error)
 {
-  g_autoptr(HdNodeDevice) dev = hd_inventory_refresh (self->inventory, name);
-
-  if (dev == NULL)
-    {
-      g_set_error (error, HD_ERROR, HD_ERROR_NO_DEVICE, _("no node device with matching name '%s'"), name);
-      return NULL;
-    }
-  if (dev->pci == NULL)
-    {
-      g_set_error (error, HD_ERROR, HD_ERROR_INVALID_ARGUMENT, _("device %s is not a PCI device"), name);
-      return NULL;
-    }
-  return g_steal_pointer (&dev);
+  return hd_inventory_refresh_pci (self->inventory, name, error);
 }
 
 void

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <glib-unix.h>
+#include <glib/gi18n.h>
 
 #include "error.h"
 #include "udev-autoptr.h"
@@ -404,4 +405,22 @@ guint
 hd_inventory_get_n_enumerations (HdInventory *self)
 {
   return self->n_enumerations;
+}
+
+HdNodeDevice *
+hd_inventory_refresh_pci (HdInventory *self, const char *name, GError **error)
+{
+  g_autoptr(HdNodeDevice) dev = hd_inventory_refresh (self, name);
+
+  if (dev == NULL)
+    {
+      g_set_error (error, HD_ERROR, HD_ERROR_NO_DEVICE, _("no node device with matching name '%s'"), name);
+      return NULL;
+    }
+  if (dev->pci == NULL)
+    {
+      g_set_error (error, HD_ERROR, HD_ERROR_INVALID_ARGUMENT, _("device %s is not a PCI device"), name);
+      return NULL;
+    }
+  return g_steal_pointer (&dev);
 }

@@ -32,6 +32,11 @@ HdNodeDevice *hd_inventory_lookup_address (HdInventory *self, const HdPciAddress
  * GetXMLDesc. */
 HdNodeDevice *hd_inventory_refresh (HdInventory *self, const char *name);
 
+/* The same for a PCI function, with the errors every door gives (the
+ * texts are libvirt's): HD_ERROR_NO_DEVICE when there is no such device,
+ * HD_ERROR_INVALID_ARGUMENT when it is not a PCI function. */
+HdNodeDevice *hd_inventory_refresh_pci (HdInventory *self, const char *name, GError **error);
+
 /* Every device, `computer` first, then PCI functions in address order. */
 GPtrArray *hd_inventory_list (HdInventory *self);
 

@@ -105,6 +105,24 @@ static const HdCtlCommand commands[] = {
     N_("hostdevctl monitor\n"
        "hostdevctl monitor | grep Driver"),
     hd_ctl_cmd_monitor },
+  { "validate", NULL,
+    N_("Check that this host is ready for PCI passthrough"),
+    N_("Asks hostdevd to read this host's firmware, kernel and policy switches and\n"
+       "prints each check with what it found: CPU virtualization (VT-x, AMD-V), the\n"
+       "IOMMU's firmware table (DMAR for Intel VT-d, IVRS for AMD-Vi), whether the\n"
+       "kernel runs the IOMMU and with which command line, interrupt remapping, the\n"
+       "unsafe-interrupt and ACS-override switches, the vfio, vfio-pci,\n"
+       "vfio_iommu_type1, pci-stub and xen-pciback modules and /dev/vfio/vfio,\n"
+       "SELinux and its virt_use_sysfs boolean, Xen, and the IOMMU groups that hold\n"
+       "several devices.  Every warning and failure comes with the exact fix for this\n"
+       "machine: the GRUB_CMDLINE_LINUX line to write and the command that rebuilds\n"
+       "the boot configuration here, the firmware setting, the module to load.\n"
+       "\n"
+       "Exit status: 0 ready, 1 ready with warnings, 2 passthrough cannot work\n"
+       "(and 8 when hostdevd is not reachable)."),
+    N_("hostdevctl validate\n"
+       "hostdevctl validate --json | jq -r '.checks[] | select(.status == \"fail\") | .fix'"),
+    hd_ctl_cmd_validate },
 };
 
 static const GOptionEntry no_entries[] = { { NULL } };

@@ -13,6 +13,7 @@
 #include <glib/gi18n.h>
 
 #include "hostdev/stub-driver.h"
+#include "manager-facts.h"
 #include "nodedev/error.h"
 #include "xml/nodedev-xml.h"
 
@@ -378,6 +379,19 @@ on_preview (HdDBusManager *manager, GDBusMethodInvocation *invocation, const cha
 }
 
 static gboolean
+on_validate (HdDBusManager *manager, GDBusMethodInvocation *invocation, HdDBusService *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HdReadiness) readiness = hd_readiness_probe (NULL, &error);
+
+  if (readiness == NULL)
+    return return_error (invocation, g_steal_pointer (&error));
+  hd_dbus_manager_update_readiness (manager, readiness);
+  g_dbus_method_invocation_return_value (invocation, hd_dbus_readiness_to_variant (readiness));
+  return TRUE;
+}
+
+static gboolean
 on_manager_detach (HdDBusManager *manager, GDBusMethodInvocation *invocation, const char *name,
                    GVariant *options, HdDBusService *self)
 {
@@ -404,6 +418,7 @@ hd_dbus_methods_connect_manager (HdDBusService *self, HdDBusManager *manager)
   g_signal_connect (manager, "handle-lookup-by-name", G_CALLBACK (on_lookup_by_name), self);
   g_signal_connect (manager, "handle-lookup-by-address", G_CALLBACK (on_lookup_by_address), self);
   g_signal_connect (manager, "handle-preview", G_CALLBACK (on_preview), self);
+  g_signal_connect (manager, "handle-validate", G_CALLBACK (on_validate), self);
   g_signal_connect (manager, "handle-detach", G_CALLBACK (on_manager_detach), self);
   g_signal_connect (manager, "handle-re-attach", G_CALLBACK (on_manager_reattach), self);
   g_signal_connect (manager, "handle-reset", G_CALLBACK (on_manager_reset), self);

@@ -7,6 +7,7 @@
 #include <glib/gi18n.h>
 
 #include "dbus-errors.h"
+#include "manager-facts.h"
 #include "hostdev/host-usage.h"
 #include "hostdev/stub-driver.h"
 
@@ -220,11 +221,18 @@ static void
 on_bus_acquired (GDBusConnection *connection, const char *name, gpointer data)
 {
   HdDBusService *self = data;
+  g_autoptr(HdReadiness) readiness = NULL;
+  g_autoptr(GError) error = NULL;
 
   /* The objects are made here, not at start: the libvirt door answers
    * first, and a daemon without a bus never builds them. */
   self->on_bus = TRUE;
   refresh_all (self);
+  readiness = hd_readiness_probe (NULL, &error);
+  if (readiness != NULL)
+    hd_dbus_manager_update_readiness (self->manager, readiness);
+  else
+    g_warning (_("Cannot tell whether this host is ready for passthrough: %s"), error->message);
   g_dbus_object_manager_server_set_connection (self->server, connection);
 }
 

@@ -247,6 +247,58 @@ class Reading(Base):
 
 # --- operations -------------------------------------------------------------
 
+class Validate(Base):
+    """hostdevctl validate and Manager.Validate.  The readiness core is
+    tested on fixture hosts (tests/unit/test-host-readiness.c); here the
+    door: the daemon reads this host's /proc and the testbed's /sys (13
+    IOMMU groups), so only what does not depend on this machine is fixed."""
+
+    IDS = ["cpu-virtualization", "xen-dom0", "iommu-acpi-table", "iommu-kernel", "iommu-cmdline", "xen-iommu",
+           "interrupt-remapping", "unsafe-interrupts", "acs-override", "module-vfio", "module-vfio-pci",
+           "module-vfio-iommu-type1", "module-pci-stub", "module-xen-pciback", "vfio-device", "selinux",
+           "selinux-virt-use-sysfs"]
+
+    def test_json_and_exit_status(self):
+        r = ctl("validate", "--json")
+        data = json.loads(r.stdout)
+        self.assertEqual(r.returncode, data["ready"], r.stderr)
+        self.assertIn(data["ready"], (0, 1, 2))
+        ids = [c["id"] for c in data["checks"]]
+        self.assertEqual([i for i in ids if not i.startswith("iommu-group-")], self.IDS)
+        by_id = {c["id"]: c for c in data["checks"]}
+        self.assertEqual((by_id["iommu-kernel"]["status"], by_id["iommu-kernel"]["detail"]),
+                         ("pass", "13 IOMMU groups"))
+        # The testbed's shared groups: the ICH9 functions and the bridge set.
+        group4 = by_id["iommu-group-4"]
+        self.assertEqual(group4["status"], "info")
+        self.assertIn("PCIe-to-PCI bridge", group4["detail"])
+        for c in data["checks"]:
+            self.assertIn(c["status"], ("pass", "info", "warn", "fail"), c)
+            self.assertEqual(c["fix"] == "", c["status"] == "pass" or (c["status"] == "info" and not c["fix"]), c)
+        worst = max({"pass": 0, "info": 0, "warn": 1, "fail": 2}[c["status"]] for c in data["checks"])
+        self.assertEqual(data["ready"], worst)
+
+    def test_human_output_and_dbus(self):
+        r = ctl("validate")
+        data = json.loads(ctl("validate", "--json").stdout)
+        self.assertEqual(r.returncode, data["ready"])
+        self.assertNotIn(ESC, r.stdout)
+        for c in data["checks"]:
+            self.assertIn("%-4s  %s" % (c["status"].upper(), c["title"]), r.stdout)
+        self.assertTrue(r.stdout.rstrip().endswith((".")), r.stdout)
+        ready, checks = F.gdbus_call("/org/hostdevd1/Manager", "org.hostdevd1.Manager.Validate")
+        self.assertEqual((ready, [tuple(c) for c in checks]),
+                         (data["ready"], [(c["id"], c["status"], c["title"], c["detail"], c["fix"])
+                                          for c in data["checks"]]))
+        props = [F.busctl_json("get-property", "org.hostdevd1", "/org/hostdevd1/Manager", "org.hostdevd1.Manager",
+                               name)["data"] for name in ("Ready", "IommuActive")]
+        self.assertEqual(props, [data["ready"], True])
+
+    def test_as_nobody(self):
+        """Reading the host's readiness needs no authorization."""
+        self.assertEqual(ctl("validate", "--json", user=NOBODY).stdout, ctl("validate", "--json").stdout)
+
+
 class Operations(Base):
     def test_detach_reattach(self):
         out = self.run_ok("detach", NAME)

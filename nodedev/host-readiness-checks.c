@@ -23,6 +23,26 @@ is_amd (const HdProbe *p)
   return g_str_equal (p->r->cpu_vendor, "amd");
 }
 
+/* Which IOMMU the checks look for: the firmware table that is there
+ * decides, because a machine may pair them unexpectedly (QEMU's default
+ * CPU model is AMD's, with svm, while its IOMMU is Intel's VT-d); without
+ * a table, the CPU's vendor says which one is missing. */
+static gboolean
+iommu_is_intel (const HdProbe *p)
+{
+  if (p->dmar || p->xmar)
+    return TRUE;
+  return !p->ivrs && is_intel (p);
+}
+
+static gboolean
+iommu_is_amd (const HdProbe *p)
+{
+  if (p->ivrs)
+    return !(p->dmar || p->xmar);
+  return !(p->dmar || p->xmar) && is_amd (p);
+}
+
 /* "dmar0, dmar1" */
 static char *
 join_units (const HdProbe *p)
@@ -118,9 +138,9 @@ firmware_iommu_fix (const HdProbe *p)
 {
   if (p->in_vm && !p->r->xen_dom0)
     return g_strdup (_("This host is itself a virtual machine: give it a virtual IOMMU (QEMU: the q35 machine with -device intel-iommu,intremap=on or -device amd-iommu), or assign the device on the outer host."));
-  if (is_intel (p))
+  if (iommu_is_intel (p))
     return g_strdup (_("Enable VT-d (Intel Virtualization Technology for Directed I/O) in the firmware setup."));
-  if (is_amd (p))
+  if (iommu_is_amd (p))
     return g_strdup (_("Enable AMD-Vi (IOMMU) in the firmware setup."));
   return g_strdup (_("Enable the IOMMU (VT-d, AMD-Vi or SMMU) in the firmware setup, if the platform has one."));
 }
@@ -132,11 +152,11 @@ kernel_iommu_fix (HdProbe *p, HdReadinessCheck *check)
 {
   g_auto(GStrv) off = hd_probe_iommu_off_words (p);
 
-  if (is_intel (p))
+  if (iommu_is_intel (p))
     hd_probe_boot_fix (p, check, HD_BOOT_LINE_LINUX, "intel_iommu=on", (const char *const *) off, NULL);
   else if (off[0] != NULL)
     hd_probe_boot_fix (p, check, HD_BOOT_LINE_LINUX, NULL, (const char *const *) off, NULL);
-  else if (is_amd (p))
+  else if (iommu_is_amd (p))
     check->fix = g_strdup (_("AMD-Vi is on by default and nothing on the kernel command line turns it off: the kernel log tells why it is not in use (dmesg | grep -i AMD-Vi); the firmware may describe an IOMMU it has not enabled."));
   else
     check->fix = g_strdup (_("The kernel log tells why no IOMMU driver took the hardware: dmesg | grep -i iommu"));
@@ -146,23 +166,23 @@ static void
 check_acpi_table (HdProbe *p)
 {
   const char *id = "iommu-acpi-table";
-  const char *title = is_intel (p) ? _("IOMMU firmware table (Intel VT-d: DMAR)")
-                      : is_amd (p) ? _("IOMMU firmware table (AMD-Vi: IVRS)")
+  const char *title = iommu_is_intel (p) ? _("IOMMU firmware table (Intel VT-d: DMAR)")
+                      : iommu_is_amd (p) ? _("IOMMU firmware table (AMD-Vi: IVRS)")
                       : _("IOMMU firmware table");
   GPtrArray *checks = p->r->checks;
 
-  if (is_intel (p) && p->dmar)
+  if (iommu_is_intel (p) && p->dmar)
     hd_readiness_add (checks, id, title, HD_READINESS_PASS, g_strdup (_("ACPI table DMAR is present")), NULL);
-  else if (is_intel (p) && p->r->xen_dom0 && p->xmar)
+  else if (iommu_is_intel (p) && p->r->xen_dom0 && p->xmar)
     hd_readiness_add (checks, id, title, HD_READINESS_PASS,
                       g_strdup (_("ACPI table DMAR is present (Xen took it and shows it to dom0 as XMAR)")), NULL);
-  else if (is_intel (p))
+  else if (iommu_is_intel (p))
     hd_readiness_add (checks, id, title, HD_READINESS_FAIL,
                       g_strdup (_("No ACPI DMAR table found, IOMMU either disabled in BIOS or not supported by this hardware platform")),
                       firmware_iommu_fix (p));
-  else if (is_amd (p) && p->ivrs)
+  else if (iommu_is_amd (p) && p->ivrs)
     hd_readiness_add (checks, id, title, HD_READINESS_PASS, g_strdup (_("ACPI table IVRS is present")), NULL);
-  else if (is_amd (p))
+  else if (iommu_is_amd (p))
     hd_readiness_add (checks, id, title, HD_READINESS_FAIL,
                       g_strdup (_("No ACPI IVRS table found, IOMMU either disabled in BIOS or not supported by this hardware platform")),
                       firmware_iommu_fix (p));
@@ -273,19 +293,19 @@ check_cmdline (HdProbe *p)
                                              g_strdup_printf (_("%s on the kernel command line turns the IOMMU off"), words),
                                              NULL));
     }
-  else if (is_intel (p) && hd_cmdline_value_has (intel, "on"))
+  else if (iommu_is_intel (p) && hd_cmdline_value_has (intel, "on"))
     add_cmdline_pass (p, g_strdup (_("intel_iommu=on is on the kernel command line")));
-  else if (is_intel (p) && p->r->iommu_active)
+  else if (iommu_is_intel (p) && p->r->iommu_active)
     add_cmdline_pass (p, g_strdup (_("intel_iommu=on is not needed: this kernel turns VT-d on by default (CONFIG_INTEL_IOMMU_DEFAULT_ON)")));
-  else if (is_intel (p) && p->r->iommu_acpi_table)
+  else if (iommu_is_intel (p) && p->r->iommu_acpi_table)
     kernel_iommu_fix (p, hd_readiness_add (checks, id, title, HD_READINESS_FAIL,
                                            g_strdup (_("intel_iommu=on is missing: this kernel leaves VT-d off unless asked")),
                                            NULL));
-  else if (is_intel (p))
+  else if (iommu_is_intel (p))
     kernel_iommu_fix (p, hd_readiness_add (checks, id, title, HD_READINESS_INFO,
                                            g_strdup (_("intel_iommu=on is not set; most kernels need it once VT-d is on in the firmware")),
                                            NULL));
-  else if (is_amd (p))
+  else if (iommu_is_amd (p))
     add_cmdline_pass (p, g_strdup (_("AMD-Vi is on by default and nothing on the kernel command line turns it off")));
   else
     hd_readiness_add (checks, id, title, HD_READINESS_INFO,

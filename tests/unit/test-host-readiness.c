@@ -596,6 +596,26 @@ test_variant_no_vfio_device (Variant *v, gconstpointer data)
   g_assert_cmpint (hd_readiness_verdict (r), ==, 1);
 }
 
+/* QEMU's default CPU model is AMD's (svm) while its IOMMU is Intel's
+ * VT-d: the table that is there decides which IOMMU is checked, not the
+ * CPU's vendor (virt-host-validate would look for IVRS and fail). */
+static void
+test_variant_amd_cpu_intel_iommu (Variant *v, gconstpointer data)
+{
+  g_autoptr(HdReadiness) r = NULL;
+
+  put (v, "proc/cpuinfo",
+       "processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 15\n"
+       "model name\t: QEMU Virtual CPU version 2.5+\nflags\t\t: fpu pae msr svm lm\n\n");
+  r = probe (v->root);
+  g_assert_cmpstr (r->cpu_vendor, ==, "amd");
+  assert_status (r, "cpu-virtualization", HD_READINESS_PASS);
+  assert_status (r, "iommu-acpi-table", HD_READINESS_PASS);
+  g_assert_cmpstr (find (r, "iommu-acpi-table")->detail, ==, "ACPI table DMAR is present");
+  assert_status (r, "iommu-kernel", HD_READINESS_PASS);
+  g_assert_true (r->iommu_acpi_table);
+}
+
 static void
 test_variant_modules_disabled (Variant *v, gconstpointer data)
 {
@@ -790,6 +810,8 @@ main (int argc, char **argv)
               variant_setup, test_variant_unsafe_needed, variant_teardown);
   g_test_add ("/host-readiness/variant/no-vfio-device", Variant, "intel",
               variant_setup, test_variant_no_vfio_device, variant_teardown);
+  g_test_add ("/host-readiness/variant/amd-cpu-intel-iommu", Variant, "intel",
+              variant_setup, test_variant_amd_cpu_intel_iommu, variant_teardown);
   g_test_add ("/host-readiness/variant/modules-disabled", Variant, "amd",
               variant_setup, test_variant_modules_disabled, variant_teardown);
   g_test_add ("/host-readiness/variant/grub", Variant, "iommu-off-cmdline",

@@ -3,6 +3,7 @@
 overlay), gdbus and python's Gio as clients, and hostdevctl.  checks-guest.py
 calls install_bus_policy() before dbus-daemon starts and run_checks() after
 its libvirt checks; each check leaves the devices as it found them."""
+import json
 import os
 import re
 import subprocess
@@ -11,8 +12,8 @@ import gi
 gi.require_version("Gio", "2.0")
 from gi.repository import Gio, GLib  # noqa: E402
 
-from guestlib import (LV_URI, Background, driver_of, pci_name, run, virsh, wait_driver,  # noqa: E402
-                      wait_for)
+from guestlib import (LV_URI, Background, driver_of, iommu_group, pci_name, run, virsh,  # noqa: E402
+                      wait_driver, wait_for)
 
 BUS_POLICY_SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "systemd",
                               "org.hostdevd1.conf")
@@ -157,3 +158,19 @@ def run_checks(check, daemon, hostdevctl, E1000E, E1000, RTL):
                             "--no-ask", pci_name(E1000E)], capture_output=True, text=True, stdin=subprocess.DEVNULL)
         expect(r.returncode == 4 and driver_of(E1000E) == "e1000e", "as nobody: exit %d %s%s"
                % (r.returncode, r.stdout, r.stderr))
+
+    with check("hostdevctl validate on the real kernel: DMAR, the kernel's IOMMU, interrupt remapping and the "
+               "conventional-PCI group are found, as the Manager's properties say"):
+        r = run(hostdevctl, "validate", "--json")
+        data = json.loads(r.stdout)
+        status = {c["id"]: c["status"] for c in data["checks"]}
+        expect(r.returncode == data["ready"], "exit %d, ready %d" % (r.returncode, data["ready"]))
+        for cid in ("iommu-acpi-table", "iommu-kernel", "interrupt-remapping", "vfio-device"):
+            expect(status.get(cid) == "pass", "%s: %s\n%s" % (cid, status.get(cid), r.stdout))
+        group = [c for c in data["checks"] if c["id"] == "iommu-group-" + iommu_group(E1000)]
+        expect(group and "bridge" in group[0]["detail"] + group[0]["title"], "group check: %s" % group)
+        m = managed_objects()[MANAGER]["org.hostdevd1.Manager"]
+        expect((m["IommuFirmware"], m["IommuActive"], m["InterruptRemapping"], m["Ready"]) ==
+               (True, True, True, data["ready"]), "Manager properties: %s" % m)
+        r = run(hostdevctl, "validate")
+        expect(r.returncode == data["ready"] and "DMAR" in r.stdout, "human output: %s%s" % (r.stdout, r.stderr))

@@ -238,6 +238,7 @@ with check("e1000e: libvirtd's own detach and reattach leave the same sysfs stat
     ours_detached = pci_state(E1000E)
     reattach(E1000E)
     wait_for(lambda: net_interfaces(E1000E), 15, "the e1000e's interface")
+    settle()   # udevd renames the new interface (eth0 -> enp1s0) on its own time
     ours_back = pci_state(E1000E)
     r = virsh(LV_URI, "nodedev-detach", pci_name(E1000E))
     expect(r.returncode == 0, "libvirtd's detach: %s%s" % (r.stdout, r.stderr))
@@ -248,6 +249,7 @@ with check("e1000e: libvirtd's own detach and reattach leave the same sysfs stat
     r = virsh(LV_URI, "nodedev-reattach", pci_name(E1000E))
     expect(r.returncode == 0, "libvirtd's reattach: %s%s" % (r.stdout, r.stderr))
     wait_for(lambda: net_interfaces(E1000E) and not vfio_node(E1000E), 15, "the e1000e back on the host")
+    settle()
     theirs_back = pci_state(E1000E)
     log("detached: ours %s, libvirtd's %s" % (ours_detached, theirs_detached))
     expect(ours_detached == theirs_detached, "detached: ours %s, libvirtd's %s" % (ours_detached, theirs_detached))

@@ -757,6 +757,59 @@ test_cmdline_split (void)
   g_assert_true (hd_cmdline_bool ("Y"));
 }
 
+/* libvirt's virt-host-validate on this same machine: everything it says
+ * about device assignment, the probe says too, in the same direction (its
+ * PASS is our pass; its WARN or FAIL is our warn or fail).  The words may
+ * differ: it picks the IOMMU by the CPU's flags, we by the table that is
+ * there. */
+static void
+test_like_virt_host_validate (void)
+{
+  static const struct { const char *what, *id; } map[] = {
+    { "for hardware virtualization", "cpu-virtualization" },
+    { "for device assignment IOMMU support", "iommu-acpi-table" },
+    { "if IOMMU is enabled by kernel", "iommu-kernel" },
+  };
+  g_autofree char *path = g_find_program_in_path ("virt-host-validate");
+  g_autofree char *out = NULL;
+  g_auto(GStrv) lines = NULL;
+  g_autoptr(HdReadiness) r = NULL;
+  const char *argv[] = { NULL, "qemu", NULL };
+  guint compared = 0;
+
+  if (path == NULL)
+    {
+      g_test_skip ("virt-host-validate is not installed (libvirt-clients)");
+      return;
+    }
+  argv[0] = path;
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
+                               &out, NULL, NULL, NULL));
+  r = probe (NULL);
+  lines = g_strsplit (out, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    for (guint m = 0; m < G_N_ELEMENTS (map); m++)
+      {
+        const char *colon = strrchr (lines[i], ':');
+        const HdReadinessCheck *c;
+        gboolean theirs_pass;
+
+        if (strstr (lines[i], map[m].what) == NULL || colon == NULL)
+          continue;
+        theirs_pass = g_str_has_prefix (colon + 1, " PASS");
+        c = find (r, map[m].id);
+        g_test_message ("virt-host-validate: %s | hostdevd %s: %s", lines[i],
+                        hd_readiness_status_to_string (c->status), c->detail);
+        if (theirs_pass)
+          g_assert_cmpint (c->status, ==, HD_READINESS_PASS);
+        else
+          g_assert_cmpint (c->status, >=, HD_READINESS_WARN);
+        compared++;
+      }
+  /* It always reports hardware virtualization and the IOMMU's firmware. */
+  g_assert_cmpuint (compared, >=, 2);
+}
+
 static void
 test_missing_root (void)
 {
@@ -824,5 +877,6 @@ main (int argc, char **argv)
   g_test_add_func ("/host-readiness/missing-root", test_missing_root);
   g_test_add_func ("/host-readiness/status-strings", test_status_strings);
   g_test_add_func ("/host-readiness/this-machine", test_this_machine);
+  g_test_add_func ("/host-readiness/this-machine/like-virt-host-validate", test_like_virt_host_validate);
   return g_test_run ();
 }

@@ -59,6 +59,18 @@ static const HdCtlCommand commands[] = {
        "'virsh nodedev-dumpxml' prints for it."),
     N_("hostdevctl dumpxml pci_0000_01_00_0"),
     hd_ctl_cmd_dumpxml },
+  { "hostdev-xml", "DEVICE",
+    N_("Print what a VM's configuration needs to be given a device"),
+    N_("Prints the <hostdev mode='subsystem' type='pci'> element for the device,\n"
+       "its PCI address already in the hexadecimal form libvirt wants, ready for\n"
+       "'virsh edit' (managed='yes' unless --unmanaged: libvirt then detaches the\n"
+       "device itself when the VM starts, and gives it back when it stops).  With\n"
+       "--format xl, the pci line of an xl.cfg; with --format qemu, the argument of\n"
+       "QEMU's -device option."),
+    N_("hostdevctl hostdev-xml 01:00.0\n"
+       "hostdevctl hostdev-xml pci_0000_01_00_0 --format xl\n"
+       "qemu-system-x86_64 ... -device \"$(hostdevctl hostdev-xml 01:00.0 --format qemu)\""),
+    hd_ctl_cmd_hostdev_xml },
   { "detach", "DEVICE",
     N_("Give a device to a stub driver for a virtual machine"),
     N_("Unbinds the device from its host driver and binds a stub driver (vfio-pci\n"

@@ -104,5 +104,6 @@ int hd_ctl_cmd_reattach (HdCtl *ctl, int argc, char **argv);
 int hd_ctl_cmd_reset (HdCtl *ctl, int argc, char **argv);
 int hd_ctl_cmd_monitor (HdCtl *ctl, int argc, char **argv);
 int hd_ctl_cmd_validate (HdCtl *ctl, int argc, char **argv);
+int hd_ctl_cmd_hostdev_xml (HdCtl *ctl, int argc, char **argv);
 
 G_END_DECLS

@@ -15,6 +15,7 @@
 #include "hostdev/stub-driver.h"
 #include "manager-facts.h"
 #include "nodedev/error.h"
+#include "xml/hostdev-xml.h"
 #include "xml/nodedev-xml.h"
 
 typedef enum { OP_DETACH, OP_REATTACH, OP_RESET, OP_PREVIEW } OpKind;
@@ -442,6 +443,107 @@ on_get_xml_desc (HdDBusDevice *device, GDBusMethodInvocation *invocation, HdDBus
   return TRUE;
 }
 
+typedef struct {
+  char *format;
+  char *driver;
+  gboolean managed;
+} HostdevOptions;
+
+static gboolean
+parse_hostdev_options (GVariant *options, HostdevOptions *o, GError **error)
+{
+  GVariantIter iter;
+  const char *key;
+  GVariant *raw;
+
+  o->managed = TRUE;
+  g_variant_iter_init (&iter, options);
+  while (g_variant_iter_next (&iter, "{&sv}", &key, &raw))
+    {
+      g_autoptr(GVariant) value = raw;
+      gboolean is_string = g_variant_is_of_type (value, G_VARIANT_TYPE_STRING);
+
+      if (g_str_equal (key, "managed"))
+        {
+          if (!option_bool (value, key, &o->managed, error))
+            return FALSE;
+        }
+      else if ((g_str_equal (key, "format") || g_str_equal (key, "driver")) && !is_string)
+        {
+          g_set_error (error, HD_ERROR, HD_ERROR_INVALID_ARGUMENT,
+                       _("option '%s' must be a string (s), not %s"), key, g_variant_get_type_string (value));
+          return FALSE;
+        }
+      else if (g_str_equal (key, "format"))
+        {
+          g_free (o->format);
+          o->format = g_variant_dup_string (value, NULL);
+        }
+      else if (g_str_equal (key, "driver"))
+        {
+          g_free (o->driver);
+          o->driver = g_variant_dup_string (value, NULL);
+        }
+      else
+        {
+          g_set_error (error, HD_ERROR, HD_ERROR_INVALID_ARGUMENT, _("unknown option '%s'"), key);
+          return FALSE;
+        }
+    }
+  if (o->driver != NULL && !g_str_equal (o->driver, "vfio") && !g_str_equal (o->driver, "kvm") &&
+      !g_str_equal (o->driver, "xen"))
+    {
+      g_set_error (error, HD_ERROR, HD_ERROR_INVALID_ARGUMENT, _("unknown driver name '%s'"), o->driver);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* The hostdev for @dev in @o's format. */
+static char *
+render_hostdev (HdNodeDevice *dev, const HostdevOptions *o, GError **error)
+{
+  g_autoptr(HdHostdev) h = NULL;
+  g_autoptr(GPtrArray) one = NULL;
+
+  if (o->format == NULL || g_str_equal (o->format, "libvirt"))
+    return hd_hostdev_xml_for_address (&dev->pci->address, o->managed, o->driver);
+  h = hd_hostdev_new (&dev->pci->address);
+  h->managed = o->managed;
+  h->driver = g_strdup (o->driver);
+  if (g_str_equal (o->format, "qemu"))
+    return hd_hostdev_to_qemu_arg (h, error);
+  if (g_str_equal (o->format, "xl"))
+    {
+      one = g_ptr_array_new ();
+      g_ptr_array_add (one, h);
+      return hd_hostdevs_to_xl_pci (one);
+    }
+  g_set_error (error, HD_ERROR, HD_ERROR_INVALID_ARGUMENT,
+               _("unknown format '%s' (libvirt, xl or qemu)"), o->format);
+  return NULL;
+}
+
+static gboolean
+on_get_hostdev (HdDBusDevice *device, GDBusMethodInvocation *invocation, GVariant *options,
+                HdDBusService *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HdNodeDevice) dev = NULL;
+  g_autofree char *text = NULL;
+  HostdevOptions o = { NULL, NULL, TRUE };
+
+  if (parse_hostdev_options (options, &o, &error) &&
+      (dev = hd_inventory_refresh_pci (self->inventory, hd_dbus_device_get_name (device), &error)) != NULL)
+    text = render_hostdev (dev, &o, &error);
+  g_free (o.format);
+  g_free (o.driver);
+  if (text == NULL)
+    return return_error (invocation, g_steal_pointer (&error));
+  hd_dbus_device_complete_get_hostdev (device, invocation, text);
+  return TRUE;
+}
+
 static gboolean
 on_device_detach (HdDBusDevice *device, GDBusMethodInvocation *invocation, GVariant *options,
                   HdDBusService *self)
@@ -467,6 +569,7 @@ void
 hd_dbus_methods_connect_device (HdDBusService *self, HdDBusDevice *device)
 {
   g_signal_connect (device, "handle-get-xmldesc", G_CALLBACK (on_get_xml_desc), self);
+  g_signal_connect (device, "handle-get-hostdev", G_CALLBACK (on_get_hostdev), self);
   g_signal_connect (device, "handle-detach", G_CALLBACK (on_device_detach), self);
   g_signal_connect (device, "handle-re-attach", G_CALLBACK (on_device_reattach), self);
   g_signal_connect (device, "handle-reset", G_CALLBACK (on_device_reset), self);

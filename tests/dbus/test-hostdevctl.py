@@ -299,6 +299,43 @@ class Validate(Base):
         self.assertEqual(ctl("validate", "--json", user=NOBODY).stdout, ctl("validate", "--json").stdout)
 
 
+class HostdevXml(Base):
+    """hostdevctl hostdev-xml (Device.GetHostdev): the guides' last step."""
+
+    def test_formats(self):
+        self.assertEqual(self.run_ok("hostdev-xml", "01:00.0"),
+                         "<hostdev mode='subsystem' type='pci' managed='yes'>\n"
+                         "  <driver name='vfio'/>\n"
+                         "  <source>\n"
+                         "    <address domain='0x0000' bus='0x01' slot='0x00' function='0x0'/>\n"
+                         "  </source>\n"
+                         "</hostdev>\n")
+        self.assertEqual(self.run_ok("hostdev-xml", "pci_0000_02_01_0", "--unmanaged", "--driver", "kvm"),
+                         "<hostdev mode='subsystem' type='pci' managed='no'>\n"
+                         "  <driver name='kvm'/>\n"
+                         "  <source>\n"
+                         "    <address domain='0x0000' bus='0x02' slot='0x01' function='0x0'/>\n"
+                         "  </source>\n"
+                         "</hostdev>\n")
+        self.assertEqual(self.run_ok("hostdev-xml", "0000:03:00.2", "--format", "xl"), 'pci = [ "0000:03:00.2" ]\n')
+        self.assertEqual(self.run_ok("hostdev-xml", NAME, "--format", "qemu"), "vfio-pci,host=0000:01:00.0\n")
+        self.assert_nothing_written()
+
+    def test_refusals(self):
+        self.run_fails(EXIT_USAGE, "host doesn't support legacy PCI passthrough",
+                       "hostdev-xml", NAME, "--format", "qemu", "--driver", "kvm")
+        self.run_fails(EXIT_USAGE, "unknown format 'bogus' (libvirt, xl or qemu)",
+                       "hostdev-xml", NAME, "--format", "bogus")
+        self.run_fails(EXIT_USAGE, "unknown driver name 'pci-stub'", "hostdev-xml", NAME, "--driver", "pci-stub")
+        self.run_fails(EXIT_NO_DEVICE, "nosuch", "hostdev-xml", "nosuch")
+        with self.assertRaises(dbustest.DBusError) as cm:
+            F.gdbus_call("/org/hostdevd1/devices/" + NAME, "org.hostdevd1.Device.GetHostdev", "{'managed': <'yes'>}")
+        self.assertEqual(cm.exception.name, "org.hostdevd1.Error.InvalidArgument")
+        with self.assertRaises(dbustest.DBusError) as cm:
+            F.gdbus_call("/org/hostdevd1/devices/computer", "org.hostdevd1.Device.GetHostdev", "{}")
+        self.assertEqual(cm.exception.name, "org.hostdevd1.Error.InvalidArgument")
+
+
 class Operations(Base):
     def test_detach_reattach(self):
         out = self.run_ok("detach", NAME)

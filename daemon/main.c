@@ -22,6 +22,7 @@
 #define DEFAULT_RW_SOCKET RUNSTATEDIR "/libvirt/virtnodedevd-sock"
 #define DEFAULT_RO_SOCKET RUNSTATEDIR "/libvirt/virtnodedevd-sock-ro"
 #define DEFAULT_STATE_DIR RUNSTATEDIR "/hostdevd"
+#define DEFAULT_ASSIGNMENTS_DIR LOCALSTATEDIR "/lib/hostdevd/assignments"
 
 static void
 on_recovered (GObject *source, GAsyncResult *result, gpointer user_data)
@@ -110,6 +111,7 @@ main (int argc, char **argv)
   g_autoptr(HdEngine) engine = NULL;
   g_autoptr(HdDBusService) dbus = NULL;
   gboolean no_dbus = FALSE;
+  g_autofree char *assignments_dir = NULL;
   g_autofree char *state_dir = NULL;
   g_autofree char *rw_socket = NULL;
   g_autofree char *ro_socket = NULL;
@@ -126,6 +128,8 @@ main (int argc, char **argv)
       N_("Where the journal of detached devices lives (default " DEFAULT_STATE_DIR ")"), N_("DIR") },
     { "handshake-timeout", 0, 0, G_OPTION_ARG_INT, &handshake_timeout,
       N_("Drop clients that have not opened a connection after this many seconds"), N_("SECONDS") },
+    { "assignments-dir", 0, 0, G_OPTION_ARG_FILENAME, &assignments_dir,
+      N_("Where assignments made through hostdevd are kept (default " DEFAULT_ASSIGNMENTS_DIR ")"), N_("DIR") },
     { "no-dbus", 0, 0, G_OPTION_ARG_NONE, &no_dbus,
       N_("Do not offer the D-Bus API (org.hostdevd1) on the system bus"), NULL },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, N_("Print debug messages"), NULL },
@@ -206,7 +210,13 @@ main (int argc, char **argv)
 
   if (!no_dbus)
     {
-      dbus = hd_dbus_service_new (inventory, engine);
+      dbus = hd_dbus_service_new (inventory, engine,
+                                  assignments_dir != NULL ? assignments_dir : DEFAULT_ASSIGNMENTS_DIR, &error);
+      if (dbus == NULL)
+        {
+          g_printerr ("%s\n", error->message);
+          return EXIT_FAILURE;
+        }
       hd_dbus_service_start (dbus);
     }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "dbus-service.h"
+#include "hostdev/assignment-store.h"
 #include "device-object.h"
 #include "hd-dbus-generated.h"
 #include "polkit-gate.h"
@@ -20,9 +21,14 @@ struct _HdDBusService {
   GHashTable *objects;       /* node-device name → HdDBusObjectSkeleton */
   guint refresh_id;          /* pending re-evaluation of every device */
   gboolean on_bus;           /* the bus is there: objects are kept current */
+  HdAssignmentStore *store;  /* Assign()'s assignments */
 };
 
 void hd_dbus_methods_connect_manager (HdDBusService *self, HdDBusManager *manager);
 void hd_dbus_methods_connect_device (HdDBusService *self, HdDBusDevice *device);
+void hd_dbus_assign_connect (HdDBusService *self, HdDBusManager *manager);
+
+/* Every object and the assignments re-read now. */
+void hd_dbus_service_refresh (HdDBusService *self);
 
 G_END_DECLS

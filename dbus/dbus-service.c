@@ -18,6 +18,8 @@
 
 G_DEFINE_TYPE (HdDBusService, hd_dbus_service, G_TYPE_OBJECT)
 
+static void flush_properties (HdDBusService *self);
+
 static guint
 count_iommu_groups (void)
 {
@@ -80,6 +82,78 @@ remove_device (HdDBusService *self, const char *name)
   g_hash_table_remove (self->objects, name);
 }
 
+static void
+facts_of (const HdPciAddress *address, HdAssignmentFacts *facts, gpointer data)
+{
+  HdDBusService *self = data;
+  g_autoptr(HdNodeDevice) dev = hd_inventory_lookup_address (self->inventory, address);
+
+  if (dev == NULL)
+    return;
+  facts->present = TRUE;
+  facts->iommu_group = dev->pci->iommu_group;
+  /* The lookup's answer lives as long as the inventory's snapshot. */
+  facts->driver = dev->driver != NULL ? g_intern_string (dev->driver) : NULL;
+  facts->on_stub = dev->driver != NULL && hd_stub_driver_find_by_driver (dev->driver) != NULL;
+}
+
+/* The assignments (Assign()'s; libvirt's domains join them when they are
+ * followed) and their conflicts, on the Manager and each Device. */
+static void
+update_assignments (HdDBusService *self)
+{
+  g_autoptr(GPtrArray) bad = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) domains = hd_assignment_store_list (self->store, bad);
+  g_autoptr(GPtrArray) assignments = hd_assignments_collect (domains);
+  g_autoptr(GPtrArray) conflicts = hd_assignments_check (assignments, facts_of, self);
+  g_autoptr(GHashTable) assigned_to = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                                             (GDestroyNotify) g_ptr_array_unref);
+  GVariantBuilder a, c;
+  GHashTableIter iter;
+  gpointer name, object;
+
+  for (guint i = 0; i < bad->len; i++)
+    g_warning (_("Ignoring an assignment record: %s"), (const char *) g_ptr_array_index (bad, i));
+  g_variant_builder_init (&a, G_VARIANT_TYPE ("a(sssobsb)"));
+  for (guint i = 0; i < assignments->len; i++)
+    {
+      HdAssignment *x = g_ptr_array_index (assignments, i);
+      g_autofree char *path = hd_dbus_device_path (x->device);
+      GPtrArray *list = g_hash_table_lookup (assigned_to, x->device);
+
+      g_variant_builder_add (&a, "(sssobsb)", x->domain, x->uri, hd_assignment_state_to_string (x->state), path,
+                             x->managed, x->driver, x->autostart);
+      if (list == NULL)
+        {
+          list = g_ptr_array_new ();
+          g_hash_table_insert (assigned_to, x->device, list);
+        }
+      g_ptr_array_add (list, x->domain);
+    }
+  g_variant_builder_init (&c, G_VARIANT_TYPE ("a(sboass)"));
+  for (guint i = 0; i < conflicts->len; i++)
+    {
+      HdConflict *x = g_ptr_array_index (conflicts, i);
+      g_autofree char *path = hd_dbus_device_path (x->device);
+
+      g_variant_builder_add (&c, "(sbo^ass)", hd_conflict_kind_to_string (x->kind), x->error, path,
+                             x->domains, x->message);
+    }
+  hd_dbus_manager_set_assignments (self->manager, g_variant_builder_end (&a));
+  hd_dbus_manager_set_conflicts (self->manager, g_variant_builder_end (&c));
+  g_hash_table_iter_init (&iter, self->objects);
+  while (g_hash_table_iter_next (&iter, &name, &object))
+    {
+      g_autoptr(HdDBusDevice) iface = hd_dbus_object_get_device (HD_DBUS_OBJECT (object));
+      GPtrArray *list = g_hash_table_lookup (assigned_to, name);
+      static const char *const none[] = { NULL };
+
+      if (list != NULL)
+        g_ptr_array_add (list, NULL);
+      hd_dbus_device_set_assigned_to (iface, list != NULL ? (const char *const *) list->pdata : none);
+    }
+}
+
 /* Every device's properties and verdict from the inventory as it is now,
  * with one look at the host's use of devices for all of them. */
 static void
@@ -109,7 +183,18 @@ refresh_all (HdDBusService *self)
         g_hash_table_iter_remove (&iter);
       }
   update_manager (self);
+  update_assignments (self);
   g_debug ("re-evaluated %u devices", devices->len);
+}
+
+void
+hd_dbus_service_refresh (HdDBusService *self)
+{
+  if (!self->on_bus)
+    return;
+  g_clear_handle_id (&self->refresh_id, g_source_remove);
+  refresh_all (self);
+  flush_properties (self);
 }
 
 static gboolean
@@ -251,6 +336,7 @@ hd_dbus_service_dispose (GObject *object)
   g_clear_object (&self->server);
   g_clear_object (&self->manager);
   g_clear_pointer (&self->gate, hd_polkit_gate_free);
+  g_clear_pointer (&self->store, hd_assignment_store_free);
   g_clear_object (&self->engine);
   g_clear_object (&self->inventory);
   G_OBJECT_CLASS (hd_dbus_service_parent_class)->dispose (object);
@@ -269,15 +355,18 @@ hd_dbus_service_init (HdDBusService *self)
 }
 
 HdDBusService *
-hd_dbus_service_new (HdInventory *inventory, HdEngine *engine)
+hd_dbus_service_new (HdInventory *inventory, HdEngine *engine, const char *assignments_dir, GError **error)
 {
-  HdDBusService *self = g_object_new (HD_TYPE_DBUS_SERVICE, NULL);
+  g_autoptr(HdDBusService) self = g_object_new (HD_TYPE_DBUS_SERVICE, NULL);
 
   hd_dbus_errors_register ();
+  self->store = hd_assignment_store_open (assignments_dir, error);
+  if (self->store == NULL)
+    return NULL;
   self->inventory = g_object_ref (inventory);
   self->engine = g_object_ref (engine);
   self->gate = hd_polkit_gate_new ();
-  return self;
+  return g_steal_pointer (&self);
 }
 
 void
@@ -290,6 +379,7 @@ hd_dbus_service_start (HdDBusService *self)
   self->manager = hd_dbus_manager_skeleton_new ();
   hd_dbus_object_skeleton_set_manager (manager_object, self->manager);
   hd_dbus_methods_connect_manager (self, self->manager);
+  hd_dbus_assign_connect (self, self->manager);
   g_dbus_object_manager_server_export (self->server, G_DBUS_OBJECT_SKELETON (manager_object));
 
   g_signal_connect (self->inventory, "device-added", G_CALLBACK (on_device_event), self);

@@ -14,7 +14,9 @@ G_BEGIN_DECLS
 #define HD_TYPE_DBUS_SERVICE (hd_dbus_service_get_type ())
 G_DECLARE_FINAL_TYPE (HdDBusService, hd_dbus_service, HD, DBUS_SERVICE, GObject)
 
-HdDBusService *hd_dbus_service_new (HdInventory *inventory, HdEngine *engine);
+/* @assignments_dir: where Assign()'s assignments are kept. */
+HdDBusService *hd_dbus_service_new (HdInventory *inventory, HdEngine *engine, const char *assignments_dir,
+                                    GError **error);
 
 /* Asks the bus for the name.  Neither an unreachable bus nor a name that
  * cannot be had stops the daemon (libvirt's clients are served anyway);

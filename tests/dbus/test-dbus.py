@@ -196,6 +196,7 @@ class Inventory(Base):
             "MaxVirtFunctions": 0,
             "NumaNode": -1,
             "ResetMethods": ["pm", "bus"],
+            "AssignedTo": [],
             "BootVga": False,
             "Verdict": "detachable",
             "VerdictReasons": ["a detach to vfio-pci would take %s (driver e1000e)" % ADDR],

@@ -271,7 +271,7 @@ class Daemon:
     @bus_address it runs with --no-dbus; with one, that bus is its system
     bus (where it owns org.hostdevd1 and asks polkit)."""
 
-    def __init__(self, testbed, args=(), state_dir=None, bus_address=None):
+    def __init__(self, testbed, args=(), state_dir=None, bus_address=None, assignments_dir=None):
         self.testbed = testbed
         self.killed = False
         self.dir = tempfile.mkdtemp(prefix="hostdevd-it-")
@@ -290,8 +290,10 @@ class Daemon:
             env["DBUS_SYSTEM_BUS_ADDRESS"] = bus_address
         self.log = open(self.log_path, "w")
         self.state_dir = state_dir or os.path.join(self.dir, "state")
+        self.assignments_dir = assignments_dir or os.path.join(self.dir, "assignments")
         self.proc = subprocess.Popen([HOSTDEVD, "--socket", self.sock, "--ro-socket", self.ro_sock,
-                                      "--state-dir", self.state_dir, "--verbose"] + list(args),
+                                      "--state-dir", self.state_dir, "--assignments-dir", self.assignments_dir,
+                                      "--verbose"] + list(args),
                                      env=env, stdin=subprocess.DEVNULL, stdout=self.log,
                                      stderr=subprocess.STDOUT)
         _daemon_logs.append(self)

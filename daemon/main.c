@@ -112,6 +112,9 @@ main (int argc, char **argv)
   g_autoptr(HdDBusService) dbus = NULL;
   gboolean no_dbus = FALSE;
   g_autofree char *assignments_dir = NULL;
+  g_auto(GStrv) libvirt_uris = NULL;
+  gboolean no_libvirt = FALSE;
+  g_autoptr(HdDomainSource) domains = NULL;
   g_autofree char *state_dir = NULL;
   g_autofree char *rw_socket = NULL;
   g_autofree char *ro_socket = NULL;
@@ -130,6 +133,11 @@ main (int argc, char **argv)
       N_("Drop clients that have not opened a connection after this many seconds"), N_("SECONDS") },
     { "assignments-dir", 0, 0, G_OPTION_ARG_FILENAME, &assignments_dir,
       N_("Where assignments made through hostdevd are kept (default " DEFAULT_ASSIGNMENTS_DIR ")"), N_("DIR") },
+    { "libvirt-uri", 0, 0, G_OPTION_ARG_STRING_ARRAY, &libvirt_uris,
+      N_("Follow the domains of this libvirt connection (repeatable; default qemu:///system, and "
+         "xen:///system on Xen)"), N_("URI") },
+    { "no-libvirt", 0, 0, G_OPTION_ARG_NONE, &no_libvirt,
+      N_("Do not follow libvirt's domains"), NULL },
     { "no-dbus", 0, 0, G_OPTION_ARG_NONE, &no_dbus,
       N_("Do not offer the D-Bus API (org.hostdevd1) on the system bus"), NULL },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, N_("Print debug messages"), NULL },
@@ -216,6 +224,15 @@ main (int argc, char **argv)
         {
           g_printerr ("%s\n", error->message);
           return EXIT_FAILURE;
+        }
+      /* libvirt's domains feed the assignments, which only D-Bus shows. */
+      if (!no_libvirt)
+        {
+          g_auto(GStrv) defaults = hd_domain_source_default_uris ();
+
+          domains = hd_domain_source_new ((const char *const *) (libvirt_uris != NULL ? libvirt_uris : defaults),
+                                          5000);
+          hd_dbus_service_set_domain_source (dbus, domains);
         }
       hd_dbus_service_start (dbus);
     }

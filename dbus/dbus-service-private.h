@@ -4,6 +4,7 @@
 
 #include "dbus-service.h"
 #include "hostdev/assignment-store.h"
+#include "hostdev/domain-source.h"
 #include "device-object.h"
 #include "hd-dbus-generated.h"
 #include "polkit-gate.h"
@@ -22,6 +23,7 @@ struct _HdDBusService {
   guint refresh_id;          /* pending re-evaluation of every device */
   gboolean on_bus;           /* the bus is there: objects are kept current */
   HdAssignmentStore *store;  /* Assign()'s assignments */
+  HdDomainSource *domains;   /* libvirt's domains, or NULL */
 };
 
 void hd_dbus_methods_connect_manager (HdDBusService *self, HdDBusManager *manager);

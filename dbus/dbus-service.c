@@ -97,15 +97,37 @@ facts_of (const HdPciAddress *address, HdAssignmentFacts *facts, gpointer data)
   facts->on_stub = dev->driver != NULL && hd_stub_driver_find_by_driver (dev->driver) != NULL;
 }
 
-/* The assignments (Assign()'s; libvirt's domains join them when they are
- * followed) and their conflicts, on the Manager and each Device. */
+/* libvirt's domains as the assignment rules see them: what a running
+ * domain uses now, what a defined one will use when it starts. */
+static void
+add_libvirt_domains (HdDBusService *self, GPtrArray *out)
+{
+  g_autoptr(GPtrArray) domains = NULL;
+
+  if (self->domains == NULL)
+    return;
+  domains = hd_domain_source_list (self->domains);
+  for (guint i = 0; i < domains->len; i++)
+    {
+      HdDomain *d = g_ptr_array_index (domains, i);
+      HdAssignmentDomain *a = hd_assignment_domain_new (d->name, d->uri, d->state == HD_DOMAIN_RUNNING,
+                                                        d->autostart);
+
+      for (guint j = 0; j < d->hostdevs->len; j++)
+        g_ptr_array_add (a->hostdevs, hd_hostdev_copy (g_ptr_array_index (d->hostdevs, j)));
+      g_ptr_array_add (out, a);
+    }
+}
+
+/* The assignments (libvirt's domains and Assign()'s) and their conflicts,
+ * on the Manager and each Device. */
 static void
 update_assignments (HdDBusService *self)
 {
   g_autoptr(GPtrArray) bad = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GPtrArray) domains = hd_assignment_store_list (self->store, bad);
-  g_autoptr(GPtrArray) assignments = hd_assignments_collect (domains);
-  g_autoptr(GPtrArray) conflicts = hd_assignments_check (assignments, facts_of, self);
+  g_autoptr(GPtrArray) assignments = NULL;
+  g_autoptr(GPtrArray) conflicts = NULL;
   g_autoptr(GHashTable) assigned_to = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                                              (GDestroyNotify) g_ptr_array_unref);
   GVariantBuilder a, c;
@@ -114,6 +136,9 @@ update_assignments (HdDBusService *self)
 
   for (guint i = 0; i < bad->len; i++)
     g_warning (_("Ignoring an assignment record: %s"), (const char *) g_ptr_array_index (bad, i));
+  add_libvirt_domains (self, domains);
+  assignments = hd_assignments_collect (domains);
+  conflicts = hd_assignments_check (assignments, facts_of, self);
   g_variant_builder_init (&a, G_VARIANT_TYPE ("a(sssobsb)"));
   for (guint i = 0; i < assignments->len; i++)
     {
@@ -332,6 +357,9 @@ hd_dbus_service_dispose (GObject *object)
     g_signal_handlers_disconnect_by_data (self->inventory, self);
   if (self->engine != NULL)
     g_signal_handlers_disconnect_by_data (self->engine, self);
+  if (self->domains != NULL)
+    g_signal_handlers_disconnect_by_data (self->domains, self);
+  g_clear_object (&self->domains);
   g_clear_pointer (&self->objects, g_hash_table_unref);
   g_clear_object (&self->server);
   g_clear_object (&self->manager);
@@ -367,6 +395,27 @@ hd_dbus_service_new (HdInventory *inventory, HdEngine *engine, const char *assig
   self->engine = g_object_ref (engine);
   self->gate = hd_polkit_gate_new ();
   return g_steal_pointer (&self);
+}
+
+static void
+on_domain_event (HdDomainSource *source, gpointer arg, gpointer data)
+{
+  schedule_refresh (data);
+}
+
+static void
+on_domain_removed (HdDomainSource *source, const char *uri, const char *uuid, const char *name, gpointer data)
+{
+  schedule_refresh (data);
+}
+
+void
+hd_dbus_service_set_domain_source (HdDBusService *self, HdDomainSource *source)
+{
+  g_return_if_fail (self->domains == NULL);
+  self->domains = g_object_ref (source);
+  g_signal_connect (source, "domain-changed", G_CALLBACK (on_domain_event), self);
+  g_signal_connect (source, "domain-removed", G_CALLBACK (on_domain_removed), self);
 }
 
 void

@@ -6,6 +6,7 @@
 
 #include <gio/gio.h>
 
+#include "hostdev/domain-source.h"
 #include "hostdev/engine.h"
 #include "nodedev/inventory.h"
 
@@ -17,6 +18,9 @@ G_DECLARE_FINAL_TYPE (HdDBusService, hd_dbus_service, HD, DBUS_SERVICE, GObject)
 /* @assignments_dir: where Assign()'s assignments are kept. */
 HdDBusService *hd_dbus_service_new (HdInventory *inventory, HdEngine *engine, const char *assignments_dir,
                                     GError **error);
+
+/* libvirt's domains, whose <hostdev>s become assignments too. */
+void hd_dbus_service_set_domain_source (HdDBusService *self, HdDomainSource *source);
 
 /* Asks the bus for the name.  Neither an unreachable bus nor a name that
  * cannot be had stops the daemon (libvirt's clients are served anyway);

@@ -284,6 +284,8 @@ class Daemon:
         env["UMOCKDEV_DIR"] = testbed.root
         env["G_DEBUG"] = "fatal-criticals"
         env["LC_ALL"] = "C"
+        # This machine's libvirt domains are not the testbed's.
+        args = ("--no-libvirt",) + tuple(args)
         if bus_address is None:
             args = ("--no-dbus",) + tuple(args)
         else:

@@ -134,6 +134,40 @@ def run_checks(check, daemon, hostdevctl, E1000E, E1000, RTL):
         expect(r.returncode == 0 and "<name>pci_0000_01_00_0</name>" in r.stdout, "GetXMLDesc as nobody: %s"
                % r.stderr)
 
+    with check("assignments follow real libvirtd: virsh define / autostart / undefine of domains with a <hostdev> "
+               "appear in Manager.Assignments and Conflicts"):
+        def assignments():
+            return [tuple(a) for a in managed_objects()[MANAGER]["org.hostdevd1.Manager"]["Assignments"]
+                    if a[1] == "qemu:///system"]
+
+        def conflicts():
+            return managed_objects()[MANAGER]["org.hostdevd1.Manager"]["Conflicts"]
+
+        xml = ("<domain type='qemu'><name>%s</name><memory unit='MiB'>64</memory><os><type arch='x86_64' "
+               "machine='q35'>hvm</type></os><devices><hostdev mode='subsystem' type='pci' managed='yes'>"
+               "<source><address domain='0x0000' bus='0x01' slot='0x00' function='0x0'/></source></hostdev>"
+               "</devices></domain>")
+        path = "/tmp/hostdevd-vm-domain.xml"
+        for name in ("hd-a", "hd-b"):
+            with open(path, "w") as f:
+                f.write(xml % name)
+            r = virsh(LV_URI, "define", path)
+            expect(r.returncode == 0, "virsh define %s: %s%s" % (name, r.stdout, r.stderr))
+        want = [("hd-a", "qemu:///system", "defined", device_path(E1000E), True, "vfio", False),
+                ("hd-b", "qemu:///system", "defined", device_path(E1000E), True, "vfio", False)]
+        wait_for(lambda: assignments() == want, 5, "the defined domains in Assignments (%s)" % assignments())
+        expect(prop(E1000E, "AssignedTo") == ["hd-a", "hd-b"], "AssignedTo %s" % prop(E1000E, "AssignedTo"))
+        expect(conflicts() == [], "conflicts before autostart: %s" % conflicts())
+        for name in ("hd-a", "hd-b"):
+            expect(virsh(LV_URI, "autostart", name).returncode == 0, "virsh autostart " + name)
+        # libvirt sends no event for autostart: hostdevd polls every 5 s.
+        wait_for(lambda: [c[0] for c in conflicts()] == ["shared-device"], 15,
+                 "a shared-device conflict (%s)" % conflicts())
+        expect(conflicts()[0][3] == ["hd-a", "hd-b"] and conflicts()[0][1], "conflict: %s" % conflicts())
+        for name in ("hd-a", "hd-b"):
+            expect(virsh(LV_URI, "undefine", name).returncode == 0, "virsh undefine " + name)
+        wait_for(lambda: assignments() == [] and conflicts() == [], 5, "the domains gone from Assignments")
+
     if hostdevctl is None:
         return
     with check("hostdevctl: list, show, detach --driver kvm by address, reattach, reset, on the real kernel"):

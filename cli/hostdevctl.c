@@ -59,6 +59,21 @@ static const HdCtlCommand commands[] = {
        "'virsh nodedev-dumpxml' prints for it."),
     N_("hostdevctl dumpxml pci_0000_01_00_0"),
     hd_ctl_cmd_dumpxml },
+  { "assignments", NULL,
+    N_("Show which virtual machine has which device, and what is wrong with that"),
+    N_("Lists every assignment hostdevd knows: the <hostdev>s of libvirt's domains\n"
+       "(followed live: a 'virsh define' or 'virsh edit' shows here within a second)\n"
+       "and those made through hostdevd's own Assign(): the domain, where it comes\n"
+       "from, whether it runs, the device, managed or not, the driver and whether\n"
+       "the domain starts automatically.  Then the conflicts (a domain will not\n"
+       "start: one device in two running or autostarting domains, one IOMMU group\n"
+       "split across domains) and warnings (an unmanaged device still on its host\n"
+       "driver while its domain autostarts, a device this host does not have),\n"
+       "each with what to do.\n"
+       "\n"
+       "Exit status 5 when there is a conflict."),
+    N_("hostdevctl assignments"),
+    hd_ctl_cmd_assignments },
   { "hostdev-xml", "DEVICE",
     N_("Print what a VM's configuration needs to be given a device"),
     N_("Prints the <hostdev mode='subsystem' type='pci'> element for the device,\n"

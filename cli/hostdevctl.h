@@ -105,5 +105,6 @@ int hd_ctl_cmd_reset (HdCtl *ctl, int argc, char **argv);
 int hd_ctl_cmd_monitor (HdCtl *ctl, int argc, char **argv);
 int hd_ctl_cmd_validate (HdCtl *ctl, int argc, char **argv);
 int hd_ctl_cmd_hostdev_xml (HdCtl *ctl, int argc, char **argv);
+int hd_ctl_cmd_assignments (HdCtl *ctl, int argc, char **argv);
 
 G_END_DECLS

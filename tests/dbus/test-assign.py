@@ -82,7 +82,14 @@ class Assign(dbustest.TestCase):
                          [("vm1", "hostdevd", "defined", device_path(NAME), True, "vfio", True)])
         self.assertEqual(F.prop(device_path(NAME), "AssignedTo"), ["vm1"])
         self.assertEqual(self.conflicts(), [])
+        r = F.hostdevctl("assignments")
+        self.assertEqual((r.returncode, r.stderr), (0, ""))
+        self.assertEqual([line.split() for line in r.stdout.splitlines()],
+                         [["DOMAIN", "SOURCE", "STATE", "DEVICE", "MANAGED", "DRIVER", "AUTOSTART"],
+                          ["vm1", "hostdevd", "defined", NAME, "yes", "vfio", "yes"]])
         self.assertEqual(self.release("vm1"), [device_path(NAME)])
+        r = F.hostdevctl("assignments")
+        self.assertEqual((r.returncode, r.stdout), (0, "No domain names a PCI device.\n"))
         self.assertEqual(F.kernel.driver_of(ADDR), "e1000e")
         self.assertEqual((self.records(), self.assignments()), ([], []))
         self.assertEqual(F.prop(device_path(NAME), "AssignedTo"), [])
@@ -121,6 +128,11 @@ class Assign(dbustest.TestCase):
                                  ("unmanaged-on-host", False, ["a"]),
                                  ("unmanaged-on-host", False, ["b"])])
         self.assertIn("IOMMU group 4 is split across a, b", self.conflicts()[0][4])
+        r = F.hostdevctl("assignments")
+        self.assertEqual(r.returncode, 5, r.stderr)
+        self.assertEqual([line.split(":")[0] for line in r.stdout.splitlines()[3:]],
+                         ["conflict", "warning", "warning"])
+        self.assertIn("conflict: IOMMU group 4 is split across a, b", r.stdout)
 
     def assert_nothing_written(self):
         F.kernel.quiet(0.3)

@@ -29,7 +29,7 @@ wait_socket() {
 }
 
 start() {
-    "$hostdevd" --state-dir "$tmp/state" --socket "$tmp/sock" --ro-socket "$tmp/sock-ro" > "$tmp/log" 2>&1 &
+    "$hostdevd" --no-dbus --no-libvirt --state-dir "$tmp/state" --socket "$tmp/sock" --ro-socket "$tmp/sock-ro" > "$tmp/log" 2>&1 &
     pid=$!
     pids="$pids $pid"
 }
@@ -42,7 +42,7 @@ wait_socket "$tmp/sock"
 echo "ok 1 modes 0600 and 0666"
 
 # A second daemon must not steal the live sockets.
-if "$hostdevd" --state-dir "$tmp/state" --socket "$tmp/sock" --ro-socket "$tmp/sock-ro2" > "$tmp/log2" 2>&1; then
+if "$hostdevd" --no-dbus --no-libvirt --state-dir "$tmp/state" --socket "$tmp/sock" --ro-socket "$tmp/sock-ro2" > "$tmp/log2" 2>&1; then
     fail "a second daemon started over a live socket"
 fi
 grep -q "another process is listening on $tmp/sock" "$tmp/log2" || fail "unclear refusal: $(cat "$tmp/log2")"
@@ -65,7 +65,7 @@ echo "ok 4 SIGTERM removes the sockets"
 
 # Anything that is not a socket is never replaced.
 echo precious > "$tmp/sock"
-if "$hostdevd" --state-dir "$tmp/state" --socket "$tmp/sock" --ro-socket "$tmp/sock-ro" > "$tmp/log2" 2>&1; then
+if "$hostdevd" --no-dbus --no-libvirt --state-dir "$tmp/state" --socket "$tmp/sock" --ro-socket "$tmp/sock-ro" > "$tmp/log2" 2>&1; then
     fail "started over a regular file"
 fi
 [ "$(cat "$tmp/sock")" = precious ] || fail "the regular file was touched"
@@ -76,7 +76,7 @@ echo "ok 5 a non-socket path is refused and left alone"
 # the read-only path is read-only.
 if command -v systemd-socket-activate >/dev/null; then
     systemd-socket-activate -l "$tmp/act" -l "$tmp/act-ro" \
-        "$hostdevd" --state-dir "$tmp/state" --socket "$tmp/act" --ro-socket "$tmp/act-ro" > "$tmp/log" 2>&1 &
+        "$hostdevd" --no-dbus --no-libvirt --state-dir "$tmp/state" --socket "$tmp/act" --ro-socket "$tmp/act-ro" > "$tmp/log" 2>&1 &
     pids="$pids $!"
     wait_socket "$tmp/act"
     out=$(virsh -c "nodedev:///system?socket=$tmp/act-ro" nodedev-reset computer 2>&1 || true)

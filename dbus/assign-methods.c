@@ -9,6 +9,7 @@
 #define G_LOG_DOMAIN "HostdevdDBus"
 
 #include "dbus-service-private.h"
+#include "dbus-options.h"
 
 #include <glib/gi18n.h>
 
@@ -48,55 +49,27 @@ job_new (HdDBusService *self, GDBusMethodInvocation *invocation, const char *dom
          GError **error)
 {
   g_autoptr(Job) job = g_new0 (Job, 1);
-  GVariantIter iter;
-  const char *key;
-  GVariant *raw;
+  g_auto(HdDBusOptions) o = { 0 };
 
   job->service = g_object_ref (self);
   job->invocation = g_object_ref (invocation);
   job->domain = g_strdup (domain);
   job->changed = g_ptr_array_new_with_free_func (g_free);
   job->notes = g_ptr_array_new_with_free_func (g_free);
-  g_variant_iter_init (&iter, options);
-  while (g_variant_iter_next (&iter, "{&sv}", &key, &raw))
-    {
-      g_autoptr(GVariant) value = raw;
-
-      if (!g_str_equal (key, "interactive") || !g_variant_is_of_type (value, G_VARIANT_TYPE_BOOLEAN))
-        {
-          g_set_error (error, HD_ERROR, HD_ERROR_INVALID_ARGUMENT,
-                       g_str_equal (key, "interactive") ? _("option '%s' must be a boolean (b)")
-                                                        : _("unknown option '%s'"), key);
-          return NULL;
-        }
-      job->interactive = g_variant_get_boolean (value);
-    }
+  if (!hd_dbus_options_parse (options, HD_DBUS_OPT_INTERACTIVE, &o, error))
+    return NULL;
+  job->interactive = o.interactive;
   if (!hd_assignment_store_check_name (domain, error))
     return NULL;
   return g_steal_pointer (&job);
 }
 
-static gboolean
-fail (GDBusMethodInvocation *invocation, GError *error)
-{
-  g_dbus_method_invocation_return_gerror (invocation, error);
-  g_error_free (error);
-  return TRUE;
-}
-
 static GVariant *
 paths_of (GPtrArray *names)
 {
-  GVariantBuilder b;
+  g_auto(GStrv) paths = hd_dbus_device_paths ((char *const *) names->pdata, names->len);
 
-  g_variant_builder_init (&b, G_VARIANT_TYPE_OBJECT_PATH_ARRAY);
-  for (guint i = 0; i < names->len; i++)
-    {
-      g_autofree char *path = hd_dbus_device_path (g_ptr_array_index (names, i));
-
-      g_variant_builder_add (&b, "o", path);
-    }
-  return g_variant_builder_end (&b);
+  return g_variant_new_objv ((const char *const *) paths, -1);
 }
 
 static char *
@@ -328,7 +301,7 @@ assign_authorized (GObject *source, GAsyncResult *result, gpointer data)
   if (!hd_polkit_gate_check_finish (job->service->gate, result, &error) ||
       !hd_assignment_store_put (job->service->store, job->domain, job->xml, &error))
     {
-      fail (job->invocation, g_steal_pointer (&error));
+      hd_dbus_return_error (job->invocation, g_steal_pointer (&error));
       job_free (job);
       return;
     }
@@ -377,18 +350,18 @@ on_assign (HdDBusManager *manager, GDBusMethodInvocation *invocation, const char
   g_autofree char *existing = NULL;
 
   if (job == NULL)
-    return fail (invocation, g_steal_pointer (&error));
+    return hd_dbus_return_error (invocation, g_steal_pointer (&error));
   job->xml = g_strdup (xml);
   job->hostdevs = hd_assignment_store_parse (domain, xml, &error);
   if (job->hostdevs == NULL)
-    return fail (invocation, g_steal_pointer (&error));
+    return hd_dbus_return_error (invocation, g_steal_pointer (&error));
   existing = hd_assignment_store_get (self->store, domain);
   if (existing != NULL)
-    return fail (invocation, g_error_new (HD_ERROR, HD_ERROR_INVALID_ARGUMENT,
+    return hd_dbus_return_error (invocation, g_error_new (HD_ERROR, HD_ERROR_INVALID_ARGUMENT,
                                           _("domain %s has an assignment already: release it first"), domain));
   other = claimed_elsewhere (job, &device);
   if (other != NULL)
-    return fail (invocation, g_error_new (HD_ERROR, HD_ERROR_IN_USE,
+    return hd_dbus_return_error (invocation, g_error_new (HD_ERROR, HD_ERROR_IN_USE,
                                           _("PCI device %s is assigned to domain %s"), device, other));
   for (guint i = 0; i < job->hostdevs->len; i++)
     {
@@ -397,7 +370,7 @@ on_assign (HdDBusManager *manager, GDBusMethodInvocation *invocation, const char
       g_autofree char *addr = hd_pci_address_to_string (&h->source);
 
       if (dev == NULL)
-        return fail (invocation, g_error_new (HD_ERROR, HD_ERROR_NO_DEVICE,
+        return hd_dbus_return_error (invocation, g_error_new (HD_ERROR, HD_ERROR_NO_DEVICE,
                                               _("no PCI device at %s"), addr));
       g_string_append_printf (devices, "%s%s", devices->len > 0 ? " " : "", addr);
     }
@@ -465,7 +438,7 @@ release_authorized (GObject *source, GAsyncResult *result, gpointer data)
 
   if (!hd_polkit_gate_check_finish (job->service->gate, result, &error))
     {
-      fail (job->invocation, g_steal_pointer (&error));
+      hd_dbus_return_error (job->invocation, g_steal_pointer (&error));
       job_free (job);
       return;
     }
@@ -481,14 +454,14 @@ on_release (HdDBusManager *manager, GDBusMethodInvocation *invocation, const cha
   g_autoptr(GHashTable) details = g_hash_table_new (g_str_hash, g_str_equal);
 
   if (job == NULL)
-    return fail (invocation, g_steal_pointer (&error));
+    return hd_dbus_return_error (invocation, g_steal_pointer (&error));
   job->xml = hd_assignment_store_get (self->store, domain);
   if (job->xml == NULL)
-    return fail (invocation, g_error_new (HD_ERROR, HD_ERROR_INVALID_ARGUMENT,
+    return hd_dbus_return_error (invocation, g_error_new (HD_ERROR, HD_ERROR_INVALID_ARGUMENT,
                                           _("domain %s has no assignment made through hostdevd"), domain));
   job->hostdevs = hd_assignment_store_parse (domain, job->xml, &error);
   if (job->hostdevs == NULL)
-    return fail (invocation, g_steal_pointer (&error));
+    return hd_dbus_return_error (invocation, g_steal_pointer (&error));
   g_hash_table_insert (details, "domain", job->domain);
   hd_polkit_gate_check_async (self->gate, invocation, "org.hostdevd1.assign", details, job->interactive,
                               release_authorized, job);

@@ -9,6 +9,7 @@
 #define G_LOG_DOMAIN "HostdevdDBus"
 
 #include "dbus-service-private.h"
+#include "dbus-options.h"
 
 #include <glib/gi18n.h>
 
@@ -21,16 +22,11 @@
 typedef enum { OP_DETACH, OP_REATTACH, OP_RESET, OP_PREVIEW } OpKind;
 
 /* Which options each method takes. */
-#define OPT_DRIVER      (1u << 0)
-#define OPT_GROUP       (1u << 1)
-#define OPT_FORCE       (1u << 2)
-#define OPT_INTERACTIVE (1u << 3)
-
 static const guint allowed_options[] = {
-  [OP_DETACH] = OPT_DRIVER | OPT_GROUP | OPT_FORCE | OPT_INTERACTIVE,
-  [OP_REATTACH] = OPT_INTERACTIVE,
-  [OP_RESET] = OPT_FORCE | OPT_INTERACTIVE,
-  [OP_PREVIEW] = OPT_DRIVER | OPT_GROUP | OPT_FORCE,
+  [OP_DETACH] = HD_DBUS_OPT_DRIVER | HD_DBUS_OPT_GROUP | HD_DBUS_OPT_FORCE | HD_DBUS_OPT_INTERACTIVE,
+  [OP_REATTACH] = HD_DBUS_OPT_INTERACTIVE,
+  [OP_RESET] = HD_DBUS_OPT_FORCE | HD_DBUS_OPT_INTERACTIVE,
+  [OP_PREVIEW] = HD_DBUS_OPT_DRIVER | HD_DBUS_OPT_GROUP | HD_DBUS_OPT_FORCE,
 };
 
 typedef struct {
@@ -38,10 +34,7 @@ typedef struct {
   GDBusMethodInvocation *invocation;
   OpKind kind;
   char *name;
-  char *driver;
-  gboolean group;
-  gboolean force;
-  gboolean interactive;
+  HdDBusOptions opts;
 } Request;
 
 static void
@@ -50,72 +43,10 @@ request_free (Request *r)
   g_object_unref (r->service);
   g_object_unref (r->invocation);
   g_free (r->name);
-  g_free (r->driver);
+  hd_dbus_options_clear (&r->opts);
   g_free (r);
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Request, request_free)
-
-static gboolean
-return_error (GDBusMethodInvocation *invocation, GError *error)
-{
-  g_dbus_method_invocation_return_gerror (invocation, error);
-  g_error_free (error);
-  return TRUE;
-}
-
-static gboolean
-option_bool (GVariant *value, const char *key, gboolean *out, GError **error)
-{
-  if (!g_variant_is_of_type (value, G_VARIANT_TYPE_BOOLEAN))
-    {
-      g_set_error (error, HD_ERROR, HD_ERROR_INVALID_ARGUMENT,
-                   _("option '%s' must be a boolean (b), not %s"), key, g_variant_get_type_string (value));
-      return FALSE;
-    }
-  *out = g_variant_get_boolean (value);
-  return TRUE;
-}
-
-static gboolean
-parse_options (Request *r, GVariant *options, GError **error)
-{
-  GVariantIter iter;
-  const char *key;
-  GVariant *raw;
-
-  g_variant_iter_init (&iter, options);
-  while (g_variant_iter_next (&iter, "{&sv}", &key, &raw))
-    {
-      g_autoptr(GVariant) value = raw;
-      guint allowed = allowed_options[r->kind];
-      gboolean ok;
-
-      if (g_str_equal (key, "driver") && (allowed & OPT_DRIVER))
-        {
-          ok = g_variant_is_of_type (value, G_VARIANT_TYPE_STRING);
-          if (ok)
-            r->driver = g_variant_dup_string (value, NULL);
-          else
-            g_set_error (error, HD_ERROR, HD_ERROR_INVALID_ARGUMENT,
-                         _("option '%s' must be a string (s), not %s"), key, g_variant_get_type_string (value));
-        }
-      else if (g_str_equal (key, "group") && (allowed & OPT_GROUP))
-        ok = option_bool (value, key, &r->group, error);
-      else if (g_str_equal (key, "force") && (allowed & OPT_FORCE))
-        ok = option_bool (value, key, &r->force, error);
-      else if (g_str_equal (key, "interactive") && (allowed & OPT_INTERACTIVE))
-        ok = option_bool (value, key, &r->interactive, error);
-      else
-        {
-          g_set_error (error, HD_ERROR, HD_ERROR_INVALID_ARGUMENT, _("unknown option '%s'"), key);
-          ok = FALSE;
-        }
-      if (!ok)
-        return FALSE;
-    }
-  return TRUE;
-}
-
 
 static char *
 owner_of (GDBusMethodInvocation *invocation)
@@ -131,21 +62,14 @@ detach_done (GObject *source, GAsyncResult *result, gpointer data)
   g_autoptr(Request) r = data;
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) names = hd_engine_detach_finish (HD_ENGINE (source), result, &error);
-  g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
   g_auto(GStrv) paths = NULL;
 
   if (names == NULL)
     {
-      return_error (r->invocation, g_steal_pointer (&error));
+      hd_dbus_return_error (r->invocation, g_steal_pointer (&error));
       return;
     }
-  for (guint i = 0; i < names->len; i++)
-    {
-      g_autofree char *path = hd_dbus_device_path (g_ptr_array_index (names, i));
-
-      g_strv_builder_add (b, path);
-    }
-  paths = g_strv_builder_end (b);
+  paths = hd_dbus_device_paths ((char *const *) names->pdata, names->len);
   g_dbus_method_invocation_return_value (r->invocation, g_variant_new ("(^ao)", paths));
 }
 
@@ -156,7 +80,7 @@ reattach_done (GObject *source, GAsyncResult *result, gpointer data)
   g_autoptr(GError) error = NULL;
 
   if (!hd_engine_reattach_finish (HD_ENGINE (source), result, &error))
-    return_error (r->invocation, g_steal_pointer (&error));
+    hd_dbus_return_error (r->invocation, g_steal_pointer (&error));
   else
     g_dbus_method_invocation_return_value (r->invocation, NULL);
 }
@@ -169,7 +93,7 @@ reset_done (GObject *source, GAsyncResult *result, gpointer data)
   g_autofree char *method = hd_engine_reset_finish (HD_ENGINE (source), result, &error);
 
   if (method == NULL)
-    return_error (r->invocation, g_steal_pointer (&error));
+    hd_dbus_return_error (r->invocation, g_steal_pointer (&error));
   else
     g_dbus_method_invocation_return_value (r->invocation, g_variant_new ("(s)", method));
 }
@@ -185,7 +109,7 @@ authorized (GObject *source, GAsyncResult *result, gpointer data)
   /* The request goes on to the engine's callback, which frees it. */
   if (!hd_polkit_gate_check_finish (r->service->gate, result, &error))
     {
-      return_error (r->invocation, g_steal_pointer (&error));
+      hd_dbus_return_error (r->invocation, g_steal_pointer (&error));
       request_free (r);
       return;
     }
@@ -193,7 +117,7 @@ authorized (GObject *source, GAsyncResult *result, gpointer data)
     {
     case OP_DETACH:
       {
-        HdDetachOptions options = { r->driver, r->group, r->force, owner };
+        HdDetachOptions options = { r->opts.driver, r->opts.group, r->opts.force, owner };
 
         hd_engine_detach_async (engine, r->name, &options, detach_done, r);
         break;
@@ -202,7 +126,7 @@ authorized (GObject *source, GAsyncResult *result, gpointer data)
       hd_engine_reattach_async (engine, r->name, owner, reattach_done, r);
       break;
     case OP_RESET:
-      hd_engine_reset_async (engine, r->name, r->force, owner, reset_done, r);
+      hd_engine_reset_async (engine, r->name, r->opts.force, owner, reset_done, r);
       break;
     case OP_PREVIEW:
     default:
@@ -223,9 +147,9 @@ action_for (Request *r, HdDBusService *self, GError **error)
     {
     case OP_DETACH:
       {
-        HdDetachOptions options = { r->driver, r->group, r->force, NULL };
+        HdDetachOptions options = { r->opts.driver, r->opts.group, r->opts.force, NULL };
 
-        if (!r->force)
+        if (!r->opts.force)
           return "org.hostdevd1.detach";
         verdict = hd_engine_preview (self->engine, r->name, &options, error);
         if (verdict == NULL)
@@ -258,11 +182,11 @@ start (HdDBusService *self, GDBusMethodInvocation *invocation, OpKind kind, cons
   r->invocation = g_object_ref (invocation);
   r->kind = kind;
   r->name = g_strdup (name);
-  if (!parse_options (r, options, &error) ||
+  if (!hd_dbus_options_parse (options, allowed_options[kind], &r->opts, &error) ||
       (dev = hd_inventory_refresh_pci (self->inventory, name, &error)) == NULL ||
-      (kind == OP_DETACH && (stub = hd_stub_driver_lookup (r->driver, &error)) == NULL) ||
+      (kind == OP_DETACH && (stub = hd_stub_driver_lookup (r->opts.driver, &error)) == NULL) ||
       (action = action_for (r, self, &error)) == NULL)
-    return return_error (invocation, g_steal_pointer (&error));
+    return hd_dbus_return_error (invocation, g_steal_pointer (&error));
 
   /* What polkit rules (and an authentication agent) can match on. */
   g_hash_table_insert (details, "device", g_strdup (dev->name));
@@ -276,7 +200,7 @@ start (HdDBusService *self, GDBusMethodInvocation *invocation, OpKind kind, cons
   g_hash_table_insert (details, "driver", g_strdup (dev->driver != NULL ? dev->driver : ""));
   if (stub != NULL)
     g_hash_table_insert (details, "stub", g_strdup (stub->driver));
-  interactive = r->interactive;
+  interactive = r->opts.interactive;
   hd_polkit_gate_check_async (self->gate, invocation, action, details, interactive,
                               authorized, g_steal_pointer (&r));
   return TRUE;
@@ -292,7 +216,7 @@ on_lookup_by_name (HdDBusManager *manager, GDBusMethodInvocation *invocation, co
   g_autofree char *path = NULL;
 
   if (dev == NULL)
-    return return_error (invocation, g_error_new (HD_ERROR, HD_ERROR_NO_DEVICE,
+    return hd_dbus_return_error (invocation, g_error_new (HD_ERROR, HD_ERROR_NO_DEVICE,
                                                   _("no node device with matching name '%s'"), name));
   path = hd_dbus_device_path (dev->name);
   hd_dbus_manager_complete_lookup_by_name (manager, invocation, path);
@@ -311,12 +235,12 @@ on_lookup_by_address (HdDBusManager *manager, GDBusMethodInvocation *invocation,
   /* "BB:SS.F" is lspci's short form, for domain 0. */
   full = strlen (address) == 7 ? g_strconcat ("0000:", address, NULL) : g_strdup (address);
   if (!hd_pci_address_parse (full, &addr))
-    return return_error (invocation, g_error_new (HD_ERROR, HD_ERROR_INVALID_ARGUMENT,
+    return hd_dbus_return_error (invocation, g_error_new (HD_ERROR, HD_ERROR_INVALID_ARGUMENT,
                                                   _("'%s' is not a PCI address (DDDD:BB:SS.F or BB:SS.F)"),
                                                   address));
   dev = hd_inventory_lookup_address (self->inventory, &addr);
   if (dev == NULL)
-    return return_error (invocation, g_error_new (HD_ERROR, HD_ERROR_NO_DEVICE,
+    return hd_dbus_return_error (invocation, g_error_new (HD_ERROR, HD_ERROR_NO_DEVICE,
                                                   _("no PCI device at %s"), full));
   path = hd_dbus_device_path (dev->name);
   hd_dbus_manager_complete_lookup_by_address (manager, invocation, path);
@@ -356,22 +280,15 @@ static gboolean
 on_preview (HdDBusManager *manager, GDBusMethodInvocation *invocation, const char *name,
             GVariant *options, HdDBusService *self)
 {
-  g_autoptr(Request) r = g_new0 (Request, 1);
   g_autoptr(GError) error = NULL;
   g_autoptr(HdVerdict) v = NULL;
-  HdDetachOptions opts = { NULL, FALSE, FALSE, NULL };
+  g_auto(HdDBusOptions) o = { 0 };
 
-  r->service = g_object_ref (self);
-  r->invocation = g_object_ref (invocation);
-  r->kind = OP_PREVIEW;
-  if (!parse_options (r, options, &error))
-    return return_error (invocation, g_steal_pointer (&error));
-  opts.driver = r->driver;
-  opts.group = r->group;
-  opts.force = r->force;
-  v = hd_engine_preview (self->engine, name, &opts, &error);
+  if (!hd_dbus_options_parse (options, allowed_options[OP_PREVIEW], &o, &error))
+    return hd_dbus_return_error (invocation, g_steal_pointer (&error));
+  v = hd_engine_preview (self->engine, name, &(HdDetachOptions) { o.driver, o.group, o.force, NULL }, &error);
   if (v == NULL)
-    return return_error (invocation, g_steal_pointer (&error));
+    return hd_dbus_return_error (invocation, g_steal_pointer (&error));
   g_dbus_method_invocation_return_value (invocation,
     g_variant_new ("(ss@a(osss)@a(osss)@a(osss)@as@as)", hd_verdict_kind_to_string (v->kind), v->stub->driver,
                    members (v->takes), members (v->blockers), members (v->stays),
@@ -386,7 +303,7 @@ on_validate (HdDBusManager *manager, GDBusMethodInvocation *invocation, HdDBusSe
   g_autoptr(HdReadiness) readiness = hd_readiness_probe (NULL, &error);
 
   if (readiness == NULL)
-    return return_error (invocation, g_steal_pointer (&error));
+    return hd_dbus_return_error (invocation, g_steal_pointer (&error));
   hd_dbus_manager_update_readiness (manager, readiness);
   g_dbus_method_invocation_return_value (invocation, hd_dbus_readiness_to_variant (readiness));
   return TRUE;
@@ -436,72 +353,16 @@ on_get_xml_desc (HdDBusDevice *device, GDBusMethodInvocation *invocation, HdDBus
   g_autofree char *xml = NULL;
 
   if (dev == NULL)
-    return return_error (invocation, g_error_new (HD_ERROR, HD_ERROR_NO_DEVICE,
+    return hd_dbus_return_error (invocation, g_error_new (HD_ERROR, HD_ERROR_NO_DEVICE,
                                                   _("no node device with matching name '%s'"), name));
   xml = hd_nodedev_xml_format (dev);
   hd_dbus_device_complete_get_xmldesc (device, invocation, xml);
   return TRUE;
 }
 
-typedef struct {
-  char *format;
-  char *driver;
-  gboolean managed;
-} HostdevOptions;
-
-static gboolean
-parse_hostdev_options (GVariant *options, HostdevOptions *o, GError **error)
-{
-  GVariantIter iter;
-  const char *key;
-  GVariant *raw;
-
-  o->managed = TRUE;
-  g_variant_iter_init (&iter, options);
-  while (g_variant_iter_next (&iter, "{&sv}", &key, &raw))
-    {
-      g_autoptr(GVariant) value = raw;
-      gboolean is_string = g_variant_is_of_type (value, G_VARIANT_TYPE_STRING);
-
-      if (g_str_equal (key, "managed"))
-        {
-          if (!option_bool (value, key, &o->managed, error))
-            return FALSE;
-        }
-      else if ((g_str_equal (key, "format") || g_str_equal (key, "driver")) && !is_string)
-        {
-          g_set_error (error, HD_ERROR, HD_ERROR_INVALID_ARGUMENT,
-                       _("option '%s' must be a string (s), not %s"), key, g_variant_get_type_string (value));
-          return FALSE;
-        }
-      else if (g_str_equal (key, "format"))
-        {
-          g_free (o->format);
-          o->format = g_variant_dup_string (value, NULL);
-        }
-      else if (g_str_equal (key, "driver"))
-        {
-          g_free (o->driver);
-          o->driver = g_variant_dup_string (value, NULL);
-        }
-      else
-        {
-          g_set_error (error, HD_ERROR, HD_ERROR_INVALID_ARGUMENT, _("unknown option '%s'"), key);
-          return FALSE;
-        }
-    }
-  if (o->driver != NULL && !g_str_equal (o->driver, "vfio") && !g_str_equal (o->driver, "kvm") &&
-      !g_str_equal (o->driver, "xen"))
-    {
-      g_set_error (error, HD_ERROR, HD_ERROR_INVALID_ARGUMENT, _("unknown driver name '%s'"), o->driver);
-      return FALSE;
-    }
-  return TRUE;
-}
-
 /* The hostdev for @dev in @o's format. */
 static char *
-render_hostdev (HdNodeDevice *dev, const HostdevOptions *o, GError **error)
+render_hostdev (HdNodeDevice *dev, const HdDBusOptions *o, GError **error)
 {
   g_autoptr(HdHostdev) h = NULL;
   g_autoptr(GPtrArray) one = NULL;
@@ -531,15 +392,17 @@ on_get_hostdev (HdDBusDevice *device, GDBusMethodInvocation *invocation, GVarian
   g_autoptr(GError) error = NULL;
   g_autoptr(HdNodeDevice) dev = NULL;
   g_autofree char *text = NULL;
-  HostdevOptions o = { NULL, NULL, TRUE };
+  g_auto(HdDBusOptions) o = { 0 };
 
-  if (parse_hostdev_options (options, &o, &error) &&
+  /* "" is no driver name here: the XML would carry it. */
+  if (hd_dbus_options_parse (options, HD_DBUS_OPT_FORMAT | HD_DBUS_OPT_DRIVER | HD_DBUS_OPT_MANAGED, &o, &error) &&
+      (o.driver == NULL || (*o.driver != '\0' ? hd_stub_driver_lookup (o.driver, &error) != NULL
+                                              : (g_set_error (&error, HD_ERROR, HD_ERROR_INVALID_ARGUMENT,
+                                                              _("unknown driver name '%s'"), o.driver), FALSE))) &&
       (dev = hd_inventory_refresh_pci (self->inventory, hd_dbus_device_get_name (device), &error)) != NULL)
     text = render_hostdev (dev, &o, &error);
-  g_free (o.format);
-  g_free (o.driver);
   if (text == NULL)
-    return return_error (invocation, g_steal_pointer (&error));
+    return hd_dbus_return_error (invocation, g_steal_pointer (&error));
   hd_dbus_device_complete_get_hostdev (device, invocation, text);
   return TRUE;
 }

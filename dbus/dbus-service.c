@@ -288,25 +288,16 @@ on_operation_finished (HdEngine *engine, const char *kind, const char *name, GSt
 {
   HdDBusService *self = data;
   g_autofree char *path = hd_dbus_device_path (name);
-  g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
   g_auto(GStrv) paths = NULL;
   g_autofree char *error_name = NULL;
 
   if (!self->on_bus)
     return;
   error_name = error != NULL ? g_dbus_error_encode_gerror (error) : g_strdup ("");
-  for (guint i = 0; devices != NULL && devices[i] != NULL; i++)
-    {
-      g_autofree char *p = hd_dbus_device_path (devices[i]);
-
-      g_strv_builder_add (b, p);
-    }
-  paths = g_strv_builder_end (b);
+  paths = hd_dbus_device_paths (devices, devices != NULL ? g_strv_length (devices) : 0);
   /* Now, not after the usual delay: the caller's reply follows this
    * signal, and what it reads next must already be the new state. */
-  g_clear_handle_id (&self->refresh_id, g_source_remove);
-  refresh_all (self);
-  flush_properties (self);
+  hd_dbus_service_refresh (self);
   hd_dbus_manager_emit_operation_finished (self->manager, kind, path, (const char *const *) paths,
                                            error_name, error != NULL ? error->message : "");
 }

@@ -32,6 +32,20 @@ hd_dbus_device_path_for_address (const HdPciAddress *address)
   return hd_dbus_device_path (name);
 }
 
+GStrv
+hd_dbus_device_paths (char *const *names, guint n_names)
+{
+  g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
+
+  for (guint i = 0; i < n_names; i++)
+    {
+      g_autofree char *path = hd_dbus_device_path (names[i]);
+
+      g_strv_builder_add (b, path);
+    }
+  return g_strv_builder_end (b);
+}
+
 /* A NULL-terminated array of device paths for @addresses (HdPciAddress). */
 static GStrv
 paths_of (GArray *addresses)

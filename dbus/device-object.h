@@ -20,6 +20,9 @@ G_BEGIN_DECLS
 char *hd_dbus_device_path (const char *name);
 char *hd_dbus_device_path_for_address (const HdPciAddress *address);
 
+/* The paths of @n_names node-device names, NULL-terminated. */
+GStrv hd_dbus_device_paths (char *const *names, guint n_names);
+
 /* @verdict: what a lone detach to vfio-pci would meet (NULL for computer).
  * @original_driver and @detached: hostdevd's hold on it (the journal). */
 void hd_dbus_device_update (HdDBusDevice *iface, HdNodeDevice *dev, const HdVerdict *verdict,

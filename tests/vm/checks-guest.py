@@ -21,7 +21,7 @@ import libvirt
 
 import dbuschecks
 
-from guestlib import (HD_URI, LV_URI, PCI, Background, Checks, Hostdevd, Qmp, events, driver_of, iommu_group,
+from guestlib import (HD_URI, LV_URI, PCI, Background, Checks, expect, Hostdevd, Qmp, events, driver_of, iommu_group,
                       lifecycle_line, log, net_interfaces, override_of, pci_name, pci_state, run,
                       settle, start_system_daemons, virsh, virsh_tree, vfio_node, wait_driver, wait_for)
 
@@ -59,11 +59,6 @@ def diagnostics():
 
 checks = Checks(out, diagnostics)
 check = checks.check
-
-
-def expect(cond, message):
-    if not cond:
-        raise AssertionError(message)
 
 
 def diff(a, b, a_name="hostdevd", b_name="libvirtd"):

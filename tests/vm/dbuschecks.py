@@ -12,7 +12,7 @@ import gi
 gi.require_version("Gio", "2.0")
 from gi.repository import Gio, GLib  # noqa: E402
 
-from guestlib import (LV_URI, Background, driver_of, iommu_group, pci_name, run, virsh,  # noqa: E402
+from guestlib import (LV_URI, Background, driver_of, expect, iommu_group, pci_name, run, virsh,  # noqa: E402
                       wait_driver, wait_for)
 
 BUS_POLICY_SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "systemd",
@@ -53,11 +53,6 @@ def gdbus(*args, user=None):
     if user is not None:
         cmd = ["setpriv", "--reuid=%d" % user, "--regid=%d" % user, "--clear-groups"] + cmd
     return run(*cmd)
-
-
-def expect(cond, message):
-    if not cond:
-        raise AssertionError(message)
 
 
 def run_checks(check, daemon, hostdevctl, E1000E, E1000, RTL):

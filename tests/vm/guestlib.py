@@ -63,6 +63,12 @@ def guest_lib(function):
         raise AssertionError("guest-lib.sh %s failed:\n%s%s" % (function, r.stdout, r.stderr))
 
 
+def expect(cond, message):
+    """A check's assertion: fails with @message unless @cond."""
+    if not cond:
+        raise AssertionError(message)
+
+
 def wait_for(predicate, timeout, what, interval=0.05):
     """Polls @predicate until it returns something true; that value.
     AssertionError naming @what at the timeout."""

@@ -313,7 +313,7 @@ assign_authorized (GObject *source, GAsyncResult *result, gpointer data)
 static char *
 claimed_elsewhere (Job *job, char **device)
 {
-  g_autoptr(GPtrArray) domains = hd_assignment_store_list (job->service->store, NULL);
+  g_autoptr(GPtrArray) domains = hd_assignment_store_list (job->service->store);
 
   for (guint i = 0; i < domains->len; i++)
     {

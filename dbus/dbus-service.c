@@ -124,8 +124,7 @@ add_libvirt_domains (HdDBusService *self, GPtrArray *out)
 static void
 update_assignments (HdDBusService *self)
 {
-  g_autoptr(GPtrArray) bad = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GPtrArray) domains = hd_assignment_store_list (self->store, bad);
+  g_autoptr(GPtrArray) domains = hd_assignment_store_list (self->store);
   g_autoptr(GPtrArray) assignments = NULL;
   g_autoptr(GPtrArray) conflicts = NULL;
   g_autoptr(GHashTable) assigned_to = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
@@ -134,8 +133,6 @@ update_assignments (HdDBusService *self)
   GHashTableIter iter;
   gpointer name, object;
 
-  for (guint i = 0; i < bad->len; i++)
-    g_warning (_("Ignoring an assignment record: %s"), (const char *) g_ptr_array_index (bad, i));
   add_libvirt_domains (self, domains);
   assignments = hd_assignments_collect (domains);
   conflicts = hd_assignments_check (assignments, facts_of, self);
@@ -377,11 +374,14 @@ HdDBusService *
 hd_dbus_service_new (HdInventory *inventory, HdEngine *engine, const char *assignments_dir, GError **error)
 {
   g_autoptr(HdDBusService) self = g_object_new (HD_TYPE_DBUS_SERVICE, NULL);
+  g_autoptr(GPtrArray) bad = g_ptr_array_new_with_free_func (g_free);
 
   hd_dbus_errors_register ();
-  self->store = hd_assignment_store_open (assignments_dir, error);
+  self->store = hd_assignment_store_open (assignments_dir, bad, error);
   if (self->store == NULL)
     return NULL;
+  for (guint i = 0; i < bad->len; i++)
+    g_warning (_("Ignoring an assignment record: %s"), (const char *) g_ptr_array_index (bad, i));
   self->inventory = g_object_ref (inventory);
   self->engine = g_object_ref (engine);
   self->gate = hd_polkit_gate_new ();

@@ -11,12 +11,21 @@
 #define GROUP "assignment"
 #define MAX_NAME 200
 
+/* The records are read once, when the store opens, and then kept in step
+ * with every put and remove: listing them, which happens on every burst
+ * of kernel events, reads no file. */
 struct _HdAssignmentStore {
   char *dir;
+  GHashTable *xml;        /* domain name → the XML it was given */
+  GPtrArray *domains;     /* HdAssignmentDomain, sorted by name */
 };
 
+static void load (HdAssignmentStore *store, GPtrArray *bad);
+static void remember (HdAssignmentStore *store, const char *domain, const char *xml, GPtrArray *hostdevs);
+static void forget (HdAssignmentStore *store, const char *domain);
+
 HdAssignmentStore *
-hd_assignment_store_open (const char *dir, GError **error)
+hd_assignment_store_open (const char *dir, GPtrArray *bad, GError **error)
 {
   HdAssignmentStore *store;
 
@@ -29,6 +38,9 @@ hd_assignment_store_open (const char *dir, GError **error)
     }
   store = g_new0 (HdAssignmentStore, 1);
   store->dir = g_strdup (dir);
+  store->xml = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  store->domains = g_ptr_array_new_with_free_func ((GDestroyNotify) hd_assignment_domain_free);
+  load (store, bad);
   return store;
 }
 
@@ -38,6 +50,8 @@ hd_assignment_store_free (HdAssignmentStore *store)
   if (store == NULL)
     return;
   g_free (store->dir);
+  g_hash_table_unref (store->xml);
+  g_ptr_array_unref (store->domains);
   g_free (store);
 }
 
@@ -107,9 +121,10 @@ hd_assignment_store_put (HdAssignmentStore *store, const char *domain, const cha
   g_autofree char *path = NULL;
   g_autofree char *data = NULL;
   g_autoptr(GError) local = NULL;
+  g_autoptr(GPtrArray) hostdevs = hd_assignment_store_parse (domain, xml, error);
   gsize len;
 
-  if (!hd_assignment_store_check_name (domain, error))
+  if (hostdevs == NULL)
     return FALSE;
   path = path_of (store, domain);
   g_key_file_set_string (kf, GROUP, "domain", domain);
@@ -121,6 +136,7 @@ hd_assignment_store_put (HdAssignmentStore *store, const char *domain, const cha
       g_set_error (error, HD_ERROR, HD_ERROR_SYSTEM, _("cannot record the assignment: %s"), local->message);
       return FALSE;
     }
+  remember (store, domain, xml, g_steal_pointer (&hostdevs));
   return TRUE;
 }
 
@@ -139,11 +155,18 @@ hd_assignment_store_remove (HdAssignmentStore *store, const char *domain, GError
       g_set_error (error, HD_ERROR, HD_ERROR_SYSTEM, _("cannot remove %s: %s"), path, g_strerror (e));
       return FALSE;
     }
+  forget (store, domain);
   return TRUE;
 }
 
 char *
 hd_assignment_store_get (HdAssignmentStore *store, const char *domain)
+{
+  return g_strdup (g_hash_table_lookup (store->xml, domain));
+}
+
+static char *
+read_record (HdAssignmentStore *store, const char *domain)
 {
   g_autoptr(GKeyFile) kf = g_key_file_new ();
   g_autofree char *path = NULL;
@@ -167,10 +190,30 @@ compare_domains (gconstpointer a, gconstpointer b)
   return g_strcmp0 ((*(HdAssignmentDomain *const *) a)->name, (*(HdAssignmentDomain *const *) b)->name);
 }
 
-GPtrArray *
-hd_assignment_store_list (HdAssignmentStore *store, GPtrArray *bad)
+static void
+forget (HdAssignmentStore *store, const char *domain)
 {
-  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) hd_assignment_domain_free);
+  for (guint i = 0; i < store->domains->len; i++)
+    if (g_str_equal (((HdAssignmentDomain *) g_ptr_array_index (store->domains, i))->name, domain))
+      g_ptr_array_remove_index (store->domains, i--);
+  g_hash_table_remove (store->xml, domain);
+}
+
+static void
+remember (HdAssignmentStore *store, const char *domain, const char *xml, GPtrArray *hostdevs)
+{
+  HdAssignmentDomain *d = hd_assignment_domain_new (domain, "hostdevd", FALSE, TRUE);
+
+  forget (store, domain);
+  g_ptr_array_extend_and_steal (d->hostdevs, hostdevs);
+  g_ptr_array_add (store->domains, d);
+  g_ptr_array_sort (store->domains, compare_domains);
+  g_hash_table_insert (store->xml, g_strdup (domain), g_strdup (xml));
+}
+
+static void
+load (HdAssignmentStore *store, GPtrArray *bad)
+{
   g_autoptr(GDir) dir = g_dir_open (store->dir, 0, NULL);
   const char *file;
 
@@ -180,12 +223,11 @@ hd_assignment_store_list (HdAssignmentStore *store, GPtrArray *bad)
       g_autofree char *xml = NULL;
       g_autoptr(GPtrArray) hostdevs = NULL;
       g_autoptr(GError) error = NULL;
-      HdAssignmentDomain *d;
 
       if (!g_str_has_suffix (file, ".assignment"))
         continue;   /* temporary files of an interrupted write */
       domain = g_strndup (file, strlen (file) - strlen (".assignment"));
-      xml = hd_assignment_store_get (store, domain);
+      xml = read_record (store, domain);
       hostdevs = xml != NULL ? hd_assignment_store_parse (domain, xml, &error) : NULL;
       if (hostdevs == NULL)
         {
@@ -194,10 +236,23 @@ hd_assignment_store_list (HdAssignmentStore *store, GPtrArray *bad)
                                                    error != NULL ? error->message : _("not a valid record")));
           continue;
         }
-      d = hd_assignment_domain_new (domain, "hostdevd", FALSE, TRUE);
-      g_ptr_array_extend_and_steal (d->hostdevs, g_steal_pointer (&hostdevs));
-      g_ptr_array_add (out, d);
+      remember (store, domain, xml, g_steal_pointer (&hostdevs));
     }
-  g_ptr_array_sort (out, compare_domains);
+}
+
+GPtrArray *
+hd_assignment_store_list (HdAssignmentStore *store)
+{
+  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) hd_assignment_domain_free);
+
+  for (guint i = 0; i < store->domains->len; i++)
+    {
+      HdAssignmentDomain *d = g_ptr_array_index (store->domains, i);
+      HdAssignmentDomain *copy = hd_assignment_domain_new (d->name, d->uri, d->running, d->autostart);
+
+      for (guint j = 0; j < d->hostdevs->len; j++)
+        g_ptr_array_add (copy->hostdevs, hd_hostdev_copy (g_ptr_array_index (d->hostdevs, j)));
+      g_ptr_array_add (out, copy);
+    }
   return out;
 }

@@ -13,8 +13,9 @@ G_BEGIN_DECLS
 
 typedef struct _HdAssignmentStore HdAssignmentStore;
 
-/* Opens (creating, 0700) @dir. */
-HdAssignmentStore *hd_assignment_store_open (const char *dir, GError **error);
+/* Opens (creating, 0700) @dir and reads its records, once.  A record that
+ * does not parse is reported in @bad (may be NULL) and left aside. */
+HdAssignmentStore *hd_assignment_store_open (const char *dir, GPtrArray *bad, GError **error);
 void hd_assignment_store_free (HdAssignmentStore *store);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HdAssignmentStore, hd_assignment_store_free)
 
@@ -27,7 +28,8 @@ gboolean hd_assignment_store_check_name (const char *domain, GError **error);
  * libvirt's rules: the domain's PCI hostdevs, at least one. */
 GPtrArray *hd_assignment_store_parse (const char *domain, const char *xml, GError **error);
 
-/* Records @domain with @xml (durable when it returns TRUE). */
+/* Records @domain with @xml, which must parse (durable when it returns
+ * TRUE). */
 gboolean hd_assignment_store_put (HdAssignmentStore *store, const char *domain, const char *xml,
                                   GError **error);
 gboolean hd_assignment_store_remove (HdAssignmentStore *store, const char *domain, GError **error);
@@ -36,8 +38,8 @@ gboolean hd_assignment_store_remove (HdAssignmentStore *store, const char *domai
 char *hd_assignment_store_get (HdAssignmentStore *store, const char *domain);
 
 /* Every recorded domain, as HdAssignmentDomain (uri "hostdevd", not
- * running, autostart: hostdevd holds the devices for it), sorted by name.
- * A record that no longer parses is reported in @bad and skipped. */
-GPtrArray *hd_assignment_store_list (HdAssignmentStore *store, GPtrArray *bad);
+ * running, autostart: hostdevd holds the devices for it), sorted by name;
+ * copies, from memory. */
+GPtrArray *hd_assignment_store_list (HdAssignmentStore *store);
 
 G_END_DECLS

@@ -6,12 +6,6 @@
 
 #include "hostdevctl-format.h"
 
-static char *
-name_of_path (HdCtl *ctl, const char *path)
-{
-  return hd_ctl_name_of (ctl, path);
-}
-
 int
 hd_ctl_cmd_assignments (HdCtl *ctl, int argc, char **argv)
 {
@@ -49,7 +43,7 @@ hd_ctl_cmd_assignments (HdCtl *ctl, int argc, char **argv)
       while (g_variant_iter_next (&iter, "(&s&s&s&ob&sb)", &domain, &uri, &state, &path, &managed, &driver,
                                   &autostart))
         {
-          g_autofree char *device = name_of_path (ctl, path);
+          g_autofree char *device = hd_ctl_name_of (ctl, path);
 
           hd_table_add (table, HD_STYLE_NONE, domain);
           hd_table_add (table, HD_STYLE_NONE, uri);

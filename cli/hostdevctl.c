@@ -415,7 +415,10 @@ main (int argc, char **argv)
   int i;
 
   setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  /* HOSTDEVD_LOCALEDIR: the translations of a build tree, before install
+   * (the test of the Korean messages uses it). */
+  bindtextdomain (GETTEXT_PACKAGE, g_getenv ("HOSTDEVD_LOCALEDIR") != NULL ?
+                  g_getenv ("HOSTDEVD_LOCALEDIR") : LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
   g_set_prgname ("hostdevctl");

@@ -61,6 +61,24 @@ on_device_changed (HdInventory *inventory, HdNodeDevice *dev, gpointer user_data
   g_debug ("Device %s changed (driver %s)", dev->name, dev->driver ? dev->driver : "none");
 }
 
+static gboolean
+on_watchdog (gpointer user_data)
+{
+  sd_notify (0, "WATCHDOG=1");
+  return G_SOURCE_CONTINUE;
+}
+
+/* WatchdogSec= of the unit: pinged from the main loop, so a loop that
+ * stops turning (a blocked handler) gets the daemon restarted. */
+static void
+start_watchdog (void)
+{
+  uint64_t usec = 0;
+
+  if (sd_watchdog_enabled (TRUE, &usec) > 0 && usec > 0)
+    g_timeout_add (MAX (usec / 2000, 1), on_watchdog, NULL);
+}
+
 /* A thousand idle clients must not lock out the next one: take every
  * descriptor the hard limit allows. */
 static void
@@ -242,6 +260,7 @@ main (int argc, char **argv)
 
   g_message (_("Watching %u node devices"), hd_inventory_get_n_devices (inventory));
   sd_notify (0, "READY=1");
+  start_watchdog ();
   g_main_loop_run (loop);
   return EXIT_SUCCESS;
 }

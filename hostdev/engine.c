@@ -107,7 +107,7 @@ watchdog (gpointer data)
   if (!hung)
     return G_SOURCE_CONTINUE;
   op->watchdog_id = 0;
-  g_warning ("%s: the kernel has not returned from a write to %s for %u ms", op->name, path, op->engine->write_ms);
+  g_warning (_("%s: the kernel has not returned from a write to %s for %u ms"), op->name, path, op->engine->write_ms);
   hd_operation_return_error (op, g_error_new (HD_ERROR, HD_ERROR_TIMED_OUT,
                                     _("the kernel did not return from a write to %s within %u ms (the device's driver may be hung); "
                                       "the device stays busy until the write returns, then the operation is rolled back"),
@@ -315,7 +315,7 @@ hd_engine_recover_async (HdEngine *self, GAsyncReadyCallback callback, gpointer 
 
   records = hd_journal_load (self->journal, bad, &error);
   for (guint i = 0; i < bad->len; i++)
-    g_warning ("state journal: %s", (const char *) g_ptr_array_index (bad, i));
+    g_warning (_("state journal: %s"), (const char *) g_ptr_array_index (bad, i));
   if (records == NULL)
     {
       hd_operation_return_error (op, error);
@@ -333,9 +333,9 @@ hd_engine_recover_async (HdEngine *self, GAsyncReadyCallback callback, gpointer 
           g_hash_table_replace (self->owned, g_steal_pointer (&addr), hd_journal_record_copy (rec));
           continue;
         }
-      g_info ("state journal: %s was interrupted while %s (step %s); %s", addr,
+      g_info (_("state journal: %s was interrupted while %s (step %s); %s"), addr,
               hd_journal_state_to_string (rec->state), rec->step ? rec->step : "-",
-              rec->state == HD_JOURNAL_DETACHING ? "rolling it back" : "completing it");
+              rec->state == HD_JOURNAL_DETACHING ? _("rolling it back") : _("completing it"));
       hd_operation_add_claim (op->claims, &rec->address);
       g_ptr_array_add (op->devices, dev && dev->pci ? hd_operation_device_from (dev) : hd_operation_device_absent (&rec->address));
       g_ptr_array_add (op->records, hd_journal_record_copy (rec));

@@ -3,6 +3,7 @@
 #include "journal.h"
 
 #include <errno.h>
+#include <glib/gi18n.h>
 #include <glib/gstdio.h>
 #include <string.h>
 
@@ -72,7 +73,7 @@ hd_journal_open (const char *dir, GError **error)
     {
       int saved = errno;
 
-      g_set_error (error, HD_ERROR, HD_ERROR_FAILED, "cannot create the state directory %s: %s",
+      g_set_error (error, HD_ERROR, HD_ERROR_FAILED, _("cannot create the state directory %s: %s"),
                    dir, g_strerror (saved));
       return NULL;
     }
@@ -137,7 +138,7 @@ hd_journal_write (HdJournal *j, const HdJournalRecord *r, GError **error)
                                  G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE,
                                  0600, &local))
     {
-      g_set_error (error, HD_ERROR, HD_ERROR_FAILED, "cannot write the state journal: %s",
+      g_set_error (error, HD_ERROR, HD_ERROR_FAILED, _("cannot write the state journal: %s"),
                    local->message);
       return FALSE;
     }
@@ -153,7 +154,7 @@ hd_journal_remove (HdJournal *j, const HdPciAddress *address, GError **error)
     {
       int saved = errno;
 
-      g_set_error (error, HD_ERROR, HD_ERROR_FAILED, "cannot remove %s from the state journal: %s",
+      g_set_error (error, HD_ERROR, HD_ERROR_FAILED, _("cannot remove %s from the state journal: %s"),
                    path, g_strerror (saved));
       return FALSE;
     }
@@ -194,20 +195,20 @@ parse_record (const char *path, const char *name, GError **error)
   if (len > RECORD_MAX || !g_key_file_load_from_data (kf, data, len, G_KEY_FILE_NONE, error))
     {
       if (error && *error == NULL)
-        g_set_error (error, HD_ERROR, HD_ERROR_INVALID_DATA, "too large");
+        g_set_error (error, HD_ERROR, HD_ERROR_INVALID_DATA, _("too large"));
       return NULL;
     }
   addr = get_opt (kf, "address");
   state = get_opt (kf, "state");
   if (addr == NULL || !hd_pci_address_parse (addr, &address) || !g_str_equal (addr, name))
     {
-      g_set_error (error, HD_ERROR, HD_ERROR_INVALID_DATA, "the address does not match the file name");
+      g_set_error (error, HD_ERROR, HD_ERROR_INVALID_DATA, _("the address does not match the file name"));
       return NULL;
     }
   r = hd_journal_record_new (&address);
   if (!parse_state (state, &r->state))
     {
-      g_set_error (error, HD_ERROR, HD_ERROR_INVALID_DATA, "unknown state '%s'", state ? state : "");
+      g_set_error (error, HD_ERROR, HD_ERROR_INVALID_DATA, _("unknown state '%s'"), state ? state : "");
       return NULL;
     }
   r->step = get_opt (kf, "step");
@@ -220,7 +221,7 @@ parse_record (const char *path, const char *name, GError **error)
   r->updated = g_key_file_get_int64 (kf, GROUP, "updated", NULL);
   if (r->stub == NULL)
     {
-      g_set_error (error, HD_ERROR, HD_ERROR_INVALID_DATA, "no stub driver");
+      g_set_error (error, HD_ERROR, HD_ERROR_INVALID_DATA, _("no stub driver"));
       return NULL;
     }
   return g_steal_pointer (&r);
@@ -274,7 +275,7 @@ hd_journal_load (HdJournal *j, GPtrArray *bad, GError **error)
       if (g_rename (path, bad_path) < 0)
         g_unlink (path);
       if (bad != NULL)
-        g_ptr_array_add (bad, g_strdup_printf ("%s: %s (set aside as %s)", path, local->message, bad_path));
+        g_ptr_array_add (bad, g_strdup_printf (_("%s: %s (set aside as %s)"), path, local->message, bad_path));
     }
   g_ptr_array_sort (records, compare_records);
   return g_steal_pointer (&records);

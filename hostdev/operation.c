@@ -50,7 +50,7 @@ hd_operation_return_error (HdOperation *op, GError *error)
 {
   if (op->returned)
     {
-      g_info ("%s: after the timeout: %s", op->name, error->message);
+      g_info (_("%s: after the timeout: %s"), op->name, error->message);
       g_error_free (error);
       return;
     }

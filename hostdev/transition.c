@@ -311,7 +311,7 @@ detach_by_new_id (HdStepper *st, const HdTransitionDevice *dev, const HdStubDriv
       if (!journal_step (st, rec, "remove_id", out, error))
         return FALSE;
       if (!write_stub_control (st, stub->driver, "remove_id", id, "remove_id", &local))
-        g_warning ("Failed to remove PCI ID '%s' from %s: %s", id, stub->driver, local->message);
+        g_warning (_("Failed to remove PCI ID '%s' from %s: %s"), id, stub->driver, local->message);
     }
   return TRUE;
 }

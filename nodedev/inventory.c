@@ -119,7 +119,7 @@ add_or_change (HdInventory *self, struct udev_device *udevice, gboolean coldplug
                                 self->privileged, &error);
   if (dev == NULL)
     {
-      g_warning ("Ignoring %s: %s", udev_device_get_syspath (udevice), error->message);
+      g_warning (_("Ignoring %s: %s"), udev_device_get_syspath (udevice), error->message);
       return;
     }
 
@@ -201,14 +201,14 @@ start_monitor (HdInventory *self, GError **error)
   self->monitor = udev_monitor_new_from_netlink (self->udev, "kernel");
   if (self->monitor == NULL)
     {
-      g_set_error (error, HD_ERROR, HD_ERROR_FAILED, "cannot create a udev monitor");
+      g_set_error (error, HD_ERROR, HD_ERROR_FAILED, _("cannot create a udev monitor"));
       return FALSE;
     }
   udev_monitor_set_receive_buffer_size (self->monitor, MONITOR_RCVBUF);
   if (udev_monitor_filter_add_match_subsystem_devtype (self->monitor, "pci", NULL) < 0 ||
       udev_monitor_enable_receiving (self->monitor) < 0)
     {
-      g_set_error (error, HD_ERROR, HD_ERROR_FAILED, "cannot listen to udev events");
+      g_set_error (error, HD_ERROR, HD_ERROR_FAILED, _("cannot listen to udev events"));
       return FALSE;
     }
   self->monitor_source = g_unix_fd_add (udev_monitor_get_fd (self->monitor), G_IO_IN,
@@ -226,7 +226,7 @@ coldplug (HdInventory *self, GError **error)
       udev_enumerate_add_match_subsystem (en, "pci") < 0 ||
       udev_enumerate_scan_devices (en) < 0)
     {
-      g_set_error (error, HD_ERROR, HD_ERROR_FAILED, "cannot enumerate PCI devices");
+      g_set_error (error, HD_ERROR, HD_ERROR_FAILED, _("cannot enumerate PCI devices"));
       return FALSE;
     }
   self->n_enumerations++;
@@ -252,7 +252,7 @@ hd_inventory_initable_init (GInitable *initable, GCancellable *cancellable, GErr
   self->udev = udev_new ();
   if (self->udev == NULL)
     {
-      g_set_error (error, HD_ERROR, HD_ERROR_FAILED, "cannot initialise libudev");
+      g_set_error (error, HD_ERROR, HD_ERROR_FAILED, _("cannot initialise libudev"));
       return FALSE;
     }
 

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <glib/gi18n.h>
+
 #include "error.h"
 #include "pci-ids.h"
 #include "sysfs.h"
@@ -311,7 +313,7 @@ hd_node_device_new_pci (const char *syspath,
   if (!hd_pci_address_parse (sysname, &info->address))
     {
       g_set_error (error, HD_ERROR, HD_ERROR_INVALID_DATA,
-                   "failed to parse the PCI address from sysfs path: '%s'", syspath);
+                   _("failed to parse the PCI address from sysfs path: '%s'"), syspath);
       return NULL;
     }
   dev->name = hd_nodedev_name_generate ("pci", sysname);
@@ -323,7 +325,7 @@ hd_node_device_new_pci (const char *syspath,
       if (!g_ascii_string_to_signed (klass, 16, 0, G_MAXINT, &value, NULL))
         {
           g_set_error (error, HD_ERROR, HD_ERROR_INVALID_DATA,
-                       "invalid PCI_CLASS '%s' for %s", klass, syspath);
+                       _("invalid PCI_CLASS '%s' for %s"), klass, syspath);
           return NULL;
         }
       info->klass = (int) value;

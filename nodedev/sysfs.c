@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <gio/gio.h>
+#include <glib/gi18n.h>
 
 #define SYSFS_ATTR_MAX 4096
 
@@ -27,7 +28,7 @@ hd_sysfs_read_file (const char *path, int open_flags, gsize max,
     {
       int saved = errno;
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
-                   "cannot read %s: %s", path, g_strerror (saved));
+                   _("cannot read %s: %s"), path, g_strerror (saved));
       return NULL;
     }
   if (file_size != NULL)
@@ -43,7 +44,7 @@ hd_sysfs_read_file (const char *path, int open_flags, gsize max,
           int saved = errno;
           close (fd);
           g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
-                       "cannot read %s: %s", path, g_strerror (saved));
+                       _("cannot read %s: %s"), path, g_strerror (saved));
           return NULL;
         }
       if (n <= 0)

@@ -29,6 +29,8 @@ static const struct {
   { "TimedOut", HD_CTL_EXIT_FAILED },
   { "InvalidArgument", HD_CTL_EXIT_USAGE },
   { "ArgumentUnsupported", HD_CTL_EXIT_USAGE },
+  { "InvalidXML", HD_CTL_EXIT_USAGE },
+  { "ConfigUnsupported", HD_CTL_EXIT_USAGE },
   { "NoDevice", HD_CTL_EXIT_NO_DEVICE },
   { "NotAuthorized", HD_CTL_EXIT_NOT_AUTHORIZED },
   { "InUse", HD_CTL_EXIT_IN_USE },

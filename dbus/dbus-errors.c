@@ -16,6 +16,8 @@ static const GDBusErrorEntry entries[] = {
   { HD_ERROR_TIMED_OUT, HD_DBUS_ERROR_PREFIX "TimedOut" },
   { HD_ERROR_SYSTEM, HD_DBUS_ERROR_PREFIX "System" },
   { HD_ERROR_NOT_AUTHORIZED, HD_DBUS_ERROR_PREFIX "NotAuthorized" },
+  { HD_ERROR_XML, HD_DBUS_ERROR_PREFIX "InvalidXML" },
+  { HD_ERROR_CONFIG_UNSUPPORTED, HD_DBUS_ERROR_PREFIX "ConfigUnsupported" },
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (entries) == HD_ERROR_LAST);

@@ -21,8 +21,10 @@ typedef enum {
   HD_ERROR_TIMED_OUT,         /* the kernel did not do what was asked in time */
   HD_ERROR_SYSTEM,            /* a write to the kernel failed; the text carries strerror */
   HD_ERROR_NOT_AUTHORIZED,    /* the caller may not do this (polkit said no) */
+  HD_ERROR_XML,               /* a document breaks libvirt's XML rules; libvirt: XML error */
+  HD_ERROR_CONFIG_UNSUPPORTED, /* well-formed XML asking for what libvirt does not support */
 } HdError;
 
-#define HD_ERROR_LAST (HD_ERROR_NOT_AUTHORIZED + 1)
+#define HD_ERROR_LAST (HD_ERROR_CONFIG_UNSUPPORTED + 1)
 
 G_END_DECLS

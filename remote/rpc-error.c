@@ -29,6 +29,8 @@ prefix_for (int code)
     case VIR_ERR_OPERATION_TIMEOUT: return "Timed out during operation: %s";
     case VIR_ERR_RESOURCE_BUSY: return "resource busy: %s";
     case VIR_ERR_ACCESS_DENIED: return "access denied: %s";
+    case VIR_ERR_XML_ERROR: return "XML error: %s";
+    case VIR_ERR_CONFIG_UNSUPPORTED: return "unsupported configuration: %s";
     default: return "%s";   /* VIR_ERR_RPC, VIR_ERR_SYSTEM_ERROR, … */
     }
 }
@@ -71,6 +73,8 @@ hd_rpc_error_from_gerror (HdRpcError *e, const GError *error)
         case HD_ERROR_TIMED_OUT: code = VIR_ERR_OPERATION_TIMEOUT; break;
         case HD_ERROR_SYSTEM: code = VIR_ERR_SYSTEM_ERROR; break;
         case HD_ERROR_NOT_AUTHORIZED: code = VIR_ERR_ACCESS_DENIED; break;
+        case HD_ERROR_XML: code = VIR_ERR_XML_ERROR; break;
+        case HD_ERROR_CONFIG_UNSUPPORTED: code = VIR_ERR_CONFIG_UNSUPPORTED; break;
         case HD_ERROR_FAILED:
         case HD_ERROR_INVALID_DATA:
         default: code = VIR_ERR_INTERNAL_ERROR; break;

@@ -92,7 +92,7 @@ check_domain (GArray *parsed, GError **error)
         continue;
       if (g_hash_table_contains (orders, GUINT_TO_POINTER (h->boot_order)))
         {
-          g_set_error (error, HD_ERROR, HD_ERROR_INVALID_ARGUMENT,
+          g_set_error (error, HD_ERROR, HD_ERROR_CONFIG_UNSUPPORTED,
                        _("boot order '%u' used for more than one device"), h->boot_order);
           return FALSE;
         }
@@ -106,7 +106,7 @@ check_domain (GArray *parsed, GError **error)
       if (hd_pci_address_equal (&g_array_index (parsed, HdHostdevParsed, i).hostdev->source,
                                 &g_array_index (parsed, HdHostdevParsed, j).hostdev->source))
         {
-          g_set_error (error, HD_ERROR, HD_ERROR_INVALID_ARGUMENT,
+          g_set_error (error, HD_ERROR, HD_ERROR_XML,
                        _("Hostdev already exists in the domain configuration"));
           return FALSE;
         }
@@ -118,7 +118,7 @@ check_domain (GArray *parsed, GError **error)
         continue;
       if (g_hash_table_contains (aliases, alias))
         {
-          g_set_error (error, HD_ERROR, HD_ERROR_INVALID_ARGUMENT,
+          g_set_error (error, HD_ERROR, HD_ERROR_CONFIG_UNSUPPORTED,
                        _("non unique alias detected: %s"), alias);
           return FALSE;
         }
@@ -149,13 +149,13 @@ hd_hostdev_parse_domain (const char *xml, char **name, char **uuid, GError **err
   /* virDomainDefParseIDs */
   if ((dom_name = hd_xml_child_text (root, "name")) == NULL)
     {
-      g_set_error (error, HD_ERROR, HD_ERROR_INVALID_ARGUMENT, _("missing name information"));
+      g_set_error (error, HD_ERROR, HD_ERROR_XML, _("missing name information"));
       return NULL;
     }
   if ((uuid_text = hd_xml_child_text (root, "uuid")) != NULL &&
       (dom_uuid = parse_uuid (uuid_text)) == NULL)
     {
-      g_set_error (error, HD_ERROR, HD_ERROR_INVALID_ARGUMENT, _("malformed uuid element"));
+      g_set_error (error, HD_ERROR, HD_ERROR_XML, _("malformed uuid element"));
       return NULL;
     }
 

@@ -112,19 +112,19 @@ parse_pci_address (xmlNode *node, HdPciAddress *a, int *multi, GError **error)
     return TRUE;
   if (a->bus > 0xFF)
     {
-      g_set_error (error, HD_ERROR, HD_ERROR_INVALID_ARGUMENT,
+      g_set_error (error, HD_ERROR, HD_ERROR_XML,
                    _("Invalid PCI address bus='0x%x', must be <= 0xFF"), a->bus);
       return FALSE;
     }
   if (a->slot > 0x1F)
     {
-      g_set_error (error, HD_ERROR, HD_ERROR_INVALID_ARGUMENT,
+      g_set_error (error, HD_ERROR, HD_ERROR_XML,
                    _("Invalid PCI address slot='0x%x', must be <= 0x1F"), a->slot);
       return FALSE;
     }
   if (a->function > 7)
     {
-      g_set_error (error, HD_ERROR, HD_ERROR_INVALID_ARGUMENT,
+      g_set_error (error, HD_ERROR, HD_ERROR_XML,
                    _("Invalid PCI address function=0x%x, must be <= 7"), a->function);
       return FALSE;
     }
@@ -182,20 +182,20 @@ parse_subsys (xmlNode *node, const char *type, HdHostdev *h, const char **type_o
 
   if (type == NULL)
     {
-      g_set_error (error, HD_ERROR, HD_ERROR_INVALID_ARGUMENT,
+      g_set_error (error, HD_ERROR, HD_ERROR_XML,
                    _("missing source address type"));
       return SUBSYS_FAILED;
     }
   if ((subsys = hd_xml_enum_index (subsys_types, type)) < 0)
     {
-      g_set_error (error, HD_ERROR, HD_ERROR_INVALID_ARGUMENT,
+      g_set_error (error, HD_ERROR, HD_ERROR_CONFIG_UNSUPPORTED,
                    _("unknown host device source address type '%s'"), type);
       return SUBSYS_FAILED;
     }
   *type_out = subsys_types[subsys];
   if ((source = hd_xml_child (node, "source")) == NULL)
     {
-      g_set_error (error, HD_ERROR, HD_ERROR_INVALID_ARGUMENT,
+      g_set_error (error, HD_ERROR, HD_ERROR_XML,
                    _("Missing <source> element in hostdev device"));
       return SUBSYS_FAILED;
     }
@@ -205,7 +205,7 @@ parse_subsys (xmlNode *node, const char *type, HdHostdev *h, const char **type_o
           xmlStrEqual (c->name, BAD_CAST "source") &&
           xmlHasNsProp (c, BAD_CAST "startupPolicy", NULL) != NULL)
         {
-          g_set_error (error, HD_ERROR, HD_ERROR_INVALID_ARGUMENT,
+          g_set_error (error, HD_ERROR, HD_ERROR_CONFIG_UNSUPPORTED,
                        _("Setting startupPolicy is only allowed for USB devices"));
           return SUBSYS_FAILED;
         }
@@ -213,7 +213,7 @@ parse_subsys (xmlNode *node, const char *type, HdHostdev *h, const char **type_o
     return SUBSYS_FAILED;
   if (sgio > 0 && subsys != SUBSYS_SCSI)
     {
-      g_set_error (error, HD_ERROR, HD_ERROR_INVALID_ARGUMENT,
+      g_set_error (error, HD_ERROR, HD_ERROR_XML,
                    _("sgio is only supported for scsi host device"));
       return SUBSYS_FAILED;
     }
@@ -221,14 +221,14 @@ parse_subsys (xmlNode *node, const char *type, HdHostdev *h, const char **type_o
     return SUBSYS_FAILED;
   if (rawio >= 0 && subsys != SUBSYS_SCSI)
     {
-      g_set_error (error, HD_ERROR, HD_ERROR_INVALID_ARGUMENT,
+      g_set_error (error, HD_ERROR, HD_ERROR_XML,
                    _("rawio is only supported for scsi host device"));
       return SUBSYS_FAILED;
     }
   if (subsys != SUBSYS_MDEV && subsys != SUBSYS_SCSI_HOST && model != NULL)
     {
       /* libvirt names the hostdev's own type here, not the one needed. */
-      g_set_error (error, HD_ERROR, HD_ERROR_INVALID_ARGUMENT,
+      g_set_error (error, HD_ERROR, HD_ERROR_XML,
                    _("'model' attribute in <hostdev> is only supported when type='%s'"),
                    subsys_types[subsys]);
       return SUBSYS_FAILED;
@@ -271,13 +271,13 @@ parse_info (xmlNode *node, HdHostdev *h, gboolean *other_type, GError **error)
 
           if (upper[0] == '\0' || strlen (upper) > 8)
             {
-              g_set_error (error, HD_ERROR, HD_ERROR_INVALID_ARGUMENT,
+              g_set_error (error, HD_ERROR, HD_ERROR_XML,
                            _("loadparm value '%s' must be between 1 and 8 characters"), upper);
               return FALSE;
             }
           if (strspn (upper, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789. ") != strlen (upper))
             {
-              g_set_error (error, HD_ERROR, HD_ERROR_INVALID_ARGUMENT,
+              g_set_error (error, HD_ERROR, HD_ERROR_XML,
                            _("invalid loadparm value '%s', expecting chars in set of [a-zA-Z0-9.] and blank spaces"),
                            upper);
               return FALSE;
@@ -294,7 +294,7 @@ parse_info (xmlNode *node, HdHostdev *h, gboolean *other_type, GError **error)
       h->rom_file = hd_xml_prop (rom, "file");
       if (h->rom_enabled == 0 && (h->rom_bar >= 0 || h->rom_file != NULL))
         {
-          g_set_error (error, HD_ERROR, HD_ERROR_INVALID_ARGUMENT,
+          g_set_error (error, HD_ERROR, HD_ERROR_CONFIG_UNSUPPORTED,
                        _("ROM tuning is not supported when ROM is disabled"));
           return FALSE;
         }
@@ -312,13 +312,13 @@ parse_info (xmlNode *node, HdHostdev *h, gboolean *other_type, GError **error)
 
       if (type == NULL)
         {
-          g_set_error (error, HD_ERROR, HD_ERROR_INVALID_ARGUMENT,
+          g_set_error (error, HD_ERROR, HD_ERROR_XML,
                        _("No type specified for device address"));
           return FALSE;
         }
       if ((t = hd_xml_enum_index (address_types, type)) <= 0)
         {
-          g_set_error (error, HD_ERROR, HD_ERROR_INVALID_ARGUMENT,
+          g_set_error (error, HD_ERROR, HD_ERROR_CONFIG_UNSUPPORTED,
                        _("unknown address type '%s'"), type);
           return FALSE;
         }
@@ -333,7 +333,7 @@ parse_info (xmlNode *node, HdHostdev *h, gboolean *other_type, GError **error)
           h->guest_address_type = HD_HOSTDEV_GUEST_ADDRESS_UNASSIGNED;
           break;
         case ADDR_VIRTIO_S390:
-          g_set_error (error, HD_ERROR, HD_ERROR_INVALID_ARGUMENT,
+          g_set_error (error, HD_ERROR, HD_ERROR_XML,
                        _("virtio-s390 bus doesn't have an address"));
           return FALSE;
         default:
@@ -351,7 +351,7 @@ hd_hostdev_parsed_validate (gboolean other_type, GError **error)
 {
   if (other_type)
     {
-      g_set_error (error, HD_ERROR, HD_ERROR_INVALID_ARGUMENT,
+      g_set_error (error, HD_ERROR, HD_ERROR_XML,
                    _("PCI host devices must use 'pci' or 'unassigned' address type"));
       return FALSE;
     }
@@ -370,7 +370,7 @@ hd_hostdev_parse_hostdev_element (xmlNode *node, HdHostdevParsed *out, GError **
 
   if (mode != NULL && (m = hd_xml_enum_index (hostdev_modes, mode)) < 0)
     {
-      g_set_error (error, HD_ERROR, HD_ERROR_INVALID_ARGUMENT,
+      g_set_error (error, HD_ERROR, HD_ERROR_CONFIG_UNSUPPORTED,
                    _("unknown hostdev mode '%s'"), mode);
       return FALSE;
     }
@@ -437,13 +437,13 @@ hd_hostdev_parse_interface_element (xmlNode *node, HdHostdevParsed *out, GError 
 
       if (!parse_mac (macaddr, mac))
         {
-          g_set_error (error, HD_ERROR, HD_ERROR_INVALID_ARGUMENT,
+          g_set_error (error, HD_ERROR, HD_ERROR_XML,
                        _("unable to parse mac address '%s'"), macaddr);
           return FALSE;
         }
       if (mac[0] & 1)
         {
-          g_set_error (error, HD_ERROR, HD_ERROR_INVALID_ARGUMENT,
+          g_set_error (error, HD_ERROR, HD_ERROR_XML,
                        _("expected unicast mac address, found multicast '%s'"), macaddr);
           return FALSE;
         }
@@ -484,14 +484,14 @@ hd_hostdev_parse (const char *xml, GError **error)
     ok = hd_hostdev_parse_interface_element (root, &p, error);
   else
     {
-      g_set_error (error, HD_ERROR, HD_ERROR_INVALID_ARGUMENT,
+      g_set_error (error, HD_ERROR, HD_ERROR_XML,
                    _("expecting a <hostdev> or <interface> element, not <%s>"),
                    (const char *) root->name);
       return NULL;
     }
   if (ok && p.hostdev == NULL)
     {
-      g_set_error (error, HD_ERROR, HD_ERROR_INVALID_ARGUMENT,
+      g_set_error (error, HD_ERROR, HD_ERROR_XML,
                    _("not a PCI host device: %s"), p.why_not);
       ok = FALSE;
     }

@@ -114,7 +114,7 @@ hd_xml_read (const char *data, gsize len, const char *url, const char *root,
 
   if (len > HD_XML_READ_MAX)
     {
-      g_set_error (error, HD_ERROR, HD_ERROR_INVALID_ARGUMENT,
+      g_set_error (error, HD_ERROR, HD_ERROR_XML,
                    _("XML document is too large: %" G_GSIZE_FORMAT " bytes, the limit is %d"),
                    len, HD_XML_READ_MAX);
       return NULL;
@@ -141,16 +141,16 @@ hd_xml_read (const char *data, gsize len, const char *url, const char *root,
   if (state.entity_declared)
     {
       g_free (state.first_fatal);
-      g_set_error (error, HD_ERROR, HD_ERROR_INVALID_ARGUMENT,
+      g_set_error (error, HD_ERROR, HD_ERROR_XML,
                    _("XML entity declarations are not accepted"));
       return NULL;
     }
   if (doc == NULL)
     {
       if (state.first_fatal != NULL)
-        g_set_error_literal (error, HD_ERROR, HD_ERROR_INVALID_ARGUMENT, state.first_fatal);
+        g_set_error_literal (error, HD_ERROR, HD_ERROR_XML, state.first_fatal);
       else
-        g_set_error (error, HD_ERROR, HD_ERROR_INVALID_ARGUMENT,
+        g_set_error (error, HD_ERROR, HD_ERROR_XML,
                      _("failed to parse xml document '%s'"), url);
       g_free (state.first_fatal);
       return NULL;
@@ -159,12 +159,12 @@ hd_xml_read (const char *data, gsize len, const char *url, const char *root,
 
   if ((root_node = xmlDocGetRootElement (doc)) == NULL)
     {
-      g_set_error (error, HD_ERROR, HD_ERROR_INVALID_ARGUMENT, _("missing root element"));
+      g_set_error (error, HD_ERROR, HD_ERROR_XML, _("missing root element"));
       return NULL;
     }
   if (root != NULL && !xmlStrEqual (root_node->name, BAD_CAST root))
     {
-      g_set_error (error, HD_ERROR, HD_ERROR_INVALID_ARGUMENT,
+      g_set_error (error, HD_ERROR, HD_ERROR_XML,
                    _("expecting root element of '%s', not '%s'"),
                    root, (const char *) root_node->name);
       return NULL;
@@ -260,7 +260,7 @@ hd_xml_prop_enum (xmlNode *node, const char *name, const char *const *values,
     return 0;
   if ((i = hd_xml_enum_index (values, v)) <= 0)
     {
-      g_set_error (error, HD_ERROR, HD_ERROR_INVALID_ARGUMENT,
+      g_set_error (error, HD_ERROR, HD_ERROR_XML,
                    _("Invalid value for attribute '%s' in element '%s': '%s'."),
                    name, (const char *) node->name, v);
       return -1;
@@ -308,21 +308,21 @@ hd_xml_prop_uint (xmlNode *node, const char *name, int base, HdXmlPropFlags flag
     {
       if (node == NULL || !(flags & HD_XML_PROP_REQUIRED))
         return 0;
-      g_set_error (error, HD_ERROR, HD_ERROR_INVALID_ARGUMENT,
+      g_set_error (error, HD_ERROR, HD_ERROR_XML,
                    _("Missing required attribute '%s' in element '%s'"),
                    name, (const char *) node->name);
       return -1;
     }
   if (!str_to_uint (v, base, out))
     {
-      g_set_error (error, HD_ERROR, HD_ERROR_INVALID_ARGUMENT,
+      g_set_error (error, HD_ERROR, HD_ERROR_XML,
                    _("Invalid value for attribute '%s' in element '%s': '%s'. Expected non-negative integer value"),
                    name, (const char *) node->name, v);
       return -1;
     }
   if ((flags & HD_XML_PROP_NONZERO) && *out == 0)
     {
-      g_set_error (error, HD_ERROR, HD_ERROR_INVALID_ARGUMENT,
+      g_set_error (error, HD_ERROR, HD_ERROR_XML,
                    _("Invalid value for attribute '%s' in element '%s': Zero is not permitted"),
                    name, (const char *) node->name);
       return -1;

@@ -147,11 +147,13 @@ class Assign(dbustest.TestCase):
                 ("../etc", hostdev(E1000), "InvalidArgument", "'../etc' is not a domain name"),
                 ("", hostdev(E1000), "InvalidArgument", "'' is not a domain name"),
                 ("x", "<hostdev mode='subsystem' type='pci'><source><address bus='0x100'/></source></hostdev>",
-                 "InvalidArgument", "Invalid PCI address bus='0x100', must be <= 0xFF"),
+                 "InvalidXML", "Invalid PCI address bus='0x100', must be <= 0xFF"),
+                ("x", "<hostdev mode='x' type='pci'><source><address bus='1'/></source></hostdev>",
+                 "ConfigUnsupported", "unknown hostdev mode 'x'"),
                 ("x", "<hostdev mode='subsystem' type='usb'><source><vendor id='0x1234'/>"
                       "<product id='0x5678'/></source></hostdev>", "InvalidArgument",
                  "no <hostdev mode='subsystem' type='pci'> for domain x"),
-                ("x", "<hostdev", "InvalidArgument", None),
+                ("x", "<hostdev", "InvalidXML", None),
                 ("x", hostdev("0000:09:00.0"), "NoDevice", "no PCI device at 0000:09:00.0")):
             with self.subTest(domain=domain, xml=xml[:40]):
                 with self.assertRaises(DBusError) as cm:

@@ -150,6 +150,18 @@ static const HdCtlCommand commands[] = {
     N_("hostdevctl validate\n"
        "hostdevctl validate --json | jq -r '.checks[] | select(.status == \"fail\") | .fix'"),
     hd_ctl_cmd_validate },
+  { "set-virt-use-sysfs", NULL,
+    N_("Turn on SELinux's virt_use_sysfs for pci-stub and pciback"),
+    N_("Turns the SELinux boolean virt_use_sysfs on, now and after reboots, as\n"
+       "'setsebool -P virt_use_sysfs 1' does.  Domains that use pci-stub (driver kvm)\n"
+       "or pciback (driver xen) need it: QEMU itself then uses the device's sysfs\n"
+       "files, which SELinux refuses while it is off ('hostdevctl assignments' warns\n"
+       "about them).  VFIO never needs it.  With SELinux disabled nothing changes.\n"
+       "\n"
+       "When standard input is a terminal, polkit may ask for a password; with\n"
+       "--no-ask, or without a terminal, it fails instead."),
+    N_("hostdevctl set-virt-use-sysfs"),
+    hd_ctl_cmd_set_virt_use_sysfs },
 };
 
 static const GOptionEntry no_entries[] = { { NULL } };

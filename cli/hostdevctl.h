@@ -106,5 +106,6 @@ int hd_ctl_cmd_monitor (HdCtl *ctl, int argc, char **argv);
 int hd_ctl_cmd_validate (HdCtl *ctl, int argc, char **argv);
 int hd_ctl_cmd_hostdev_xml (HdCtl *ctl, int argc, char **argv);
 int hd_ctl_cmd_assignments (HdCtl *ctl, int argc, char **argv);
+int hd_ctl_cmd_set_virt_use_sysfs (HdCtl *ctl, int argc, char **argv);
 
 G_END_DECLS

@@ -133,18 +133,6 @@ undo_next (Job *job)
 static void assign_next (Job *job);
 
 static void
-selinux_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
-{
-  GError *error = NULL;
-  gboolean changed = FALSE;
-
-  if (!hd_selinux_virt_use_sysfs_ensure (&changed, &error))
-    g_task_return_error (task, error);
-  else
-    g_task_return_boolean (task, changed);
-}
-
-static void
 reply_assigned (Job *job)
 {
   g_ptr_array_add (job->notes, NULL);
@@ -160,9 +148,9 @@ selinux_done (GObject *source, GAsyncResult *result, gpointer data)
 {
   Job *job = data;
   g_autoptr(GError) error = NULL;
-  gboolean changed = g_task_propagate_boolean (G_TASK (result), &error);
+  gboolean changed = FALSE;
 
-  if (error != NULL)
+  if (!hd_dbus_selinux_ensure_finish (result, &changed, &error))
     {
       job->error = g_steal_pointer (&error);
       undo_next (job);
@@ -178,15 +166,13 @@ static void
 selinux_authorized (GObject *source, GAsyncResult *result, gpointer data)
 {
   Job *job = data;
-  g_autoptr(GTask) task = NULL;
 
   if (!hd_polkit_gate_check_finish (job->service->gate, result, &job->error))
     {
       undo_next (job);
       return;
     }
-  task = g_task_new (NULL, NULL, selinux_done, job);
-  g_task_run_in_thread (task, selinux_thread);
+  hd_dbus_selinux_ensure_async (selinux_done, job);
 }
 
 /* pci-stub and pciback need QEMU to write the device's sysfs files, which

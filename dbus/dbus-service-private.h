@@ -29,6 +29,12 @@ struct _HdDBusService {
 void hd_dbus_methods_connect_manager (HdDBusService *self, HdDBusManager *manager);
 void hd_dbus_methods_connect_device (HdDBusService *self, HdDBusDevice *device);
 void hd_dbus_assign_connect (HdDBusService *self, HdDBusManager *manager);
+void hd_dbus_selinux_connect (HdDBusService *self, HdDBusManager *manager);
+
+/* Turns SELinux's virt_use_sysfs on, now and after reboots, in a worker
+ * thread; *@changed: it was off. */
+void hd_dbus_selinux_ensure_async (GAsyncReadyCallback callback, gpointer user_data);
+gboolean hd_dbus_selinux_ensure_finish (GAsyncResult *result, gboolean *changed, GError **error);
 
 /* Every object and the assignments re-read now. */
 void hd_dbus_service_refresh (HdDBusService *self);

@@ -9,6 +9,7 @@
 #include "dbus-errors.h"
 #include "manager-facts.h"
 #include "hostdev/host-usage.h"
+#include "hostdev/selinux-boolean.h"
 #include "hostdev/stub-driver.h"
 
 #define BUS_NAME "org.hostdevd1"
@@ -136,6 +137,7 @@ update_assignments (HdDBusService *self)
   add_libvirt_domains (self, domains);
   assignments = hd_assignments_collect (domains);
   conflicts = hd_assignments_check (assignments, facts_of, self);
+  hd_assignments_check_virt_use_sysfs (assignments, hd_selinux_virt_use_sysfs_running_off (), conflicts);
   g_variant_builder_init (&a, G_VARIANT_TYPE ("a(sssobsb)"));
   for (guint i = 0; i < assignments->len; i++)
     {
@@ -420,6 +422,7 @@ hd_dbus_service_start (HdDBusService *self)
   hd_dbus_object_skeleton_set_manager (manager_object, self->manager);
   hd_dbus_methods_connect_manager (self, self->manager);
   hd_dbus_assign_connect (self, self->manager);
+  hd_dbus_selinux_connect (self, self->manager);
   g_dbus_object_manager_server_export (self->server, G_DBUS_OBJECT_SKELETON (manager_object));
 
   g_signal_connect (self->inventory, "device-added", G_CALLBACK (on_device_event), self);

@@ -60,7 +60,9 @@ hd_conflict_free (HdConflict *c)
 const char *
 hd_conflict_kind_to_string (HdConflictKind kind)
 {
-  static const char *const names[] = { "shared-device", "split-group", "unmanaged-on-host", "missing-device" };
+  static const char *const names[] = {
+    "shared-device", "split-group", "unmanaged-on-host", "missing-device", "virt-use-sysfs-off",
+  };
 
   g_return_val_if_fail ((guint) kind < G_N_ELEMENTS (names), "invalid");
   return names[kind];
@@ -297,4 +299,43 @@ hd_assignments_check (GPtrArray *assignments, HdAssignmentLookup lookup, gpointe
   check_groups (out, assignments, groups);
   g_ptr_array_sort (out, compare_conflicts);
   return out;
+}
+
+void
+hd_assignments_check_virt_use_sysfs (GPtrArray *assignments, gboolean virt_use_sysfs_off, GPtrArray *conflicts)
+{
+  guint first = 0;
+
+  if (!virt_use_sysfs_off)
+    return;
+  /* @assignments come sorted by address: one warning per device. */
+  while (first < assignments->len)
+    {
+      const HdAssignment *a0 = g_ptr_array_index (assignments, first);
+      g_autoptr(GPtrArray) domains = g_ptr_array_new_with_free_func (g_free);
+      guint end = first;
+
+      for (; end < assignments->len; end++)
+        {
+          const HdAssignment *a = g_ptr_array_index (assignments, end);
+
+          if (!hd_pci_address_equal (&a0->address, &a->address))
+            break;
+          if (!g_str_equal (a->driver, "vfio"))
+            add_name (domains, a->domain);
+        }
+      if (domains->len > 0)
+        {
+          g_autofree char *addr = hd_pci_address_to_string (&a0->address);
+          g_autofree char *list = join_names (domains);
+
+          add_conflict (conflicts, HD_CONFLICT_VIRT_USE_SYSFS_OFF, FALSE, a0->device, g_steal_pointer (&domains),
+                        g_strdup_printf (_("PCI device %s is assigned to %s through pci-stub or pciback; SELinux keeps "
+                                           "QEMU from its sysfs files while virt_use_sysfs is off: turn it on (hostdevctl "
+                                           "set-virt-use-sysfs, or setsebool -P virt_use_sysfs 1)"),
+                                         addr, list));
+        }
+      first = end;
+    }
+  g_ptr_array_sort (conflicts, compare_conflicts);
 }

@@ -63,6 +63,7 @@ typedef enum {
   HD_CONFLICT_SPLIT_GROUP,         /* error: one IOMMU group, several domains */
   HD_CONFLICT_UNMANAGED_ON_HOST,   /* warning: managed='no', not detached, domain autostarts */
   HD_CONFLICT_MISSING_DEVICE,      /* warning: the host has no such device */
+  HD_CONFLICT_VIRT_USE_SYSFS_OFF,  /* warning: pci-stub/pciback while SELinux's virt_use_sysfs is off */
 } HdConflictKind;
 
 typedef struct {
@@ -77,7 +78,8 @@ void hd_conflict_free (HdConflict *conflict);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HdConflict, hd_conflict_free)
 
 const char *hd_conflict_kind_to_string (HdConflictKind kind);
-/* "shared-device", "split-group", "unmanaged-on-host", "missing-device" */
+/* "shared-device", "split-group", "unmanaged-on-host", "missing-device",
+ * "virt-use-sysfs-off" */
 
 /* What the rules need to know of a device; filled by the lookup. */
 typedef struct {
@@ -97,5 +99,14 @@ GPtrArray *hd_assignments_collect (GPtrArray *domains);
 /* The conflicts and warnings of @assignments, sorted by kind, then
  * device; @lookup answers for each device. */
 GPtrArray *hd_assignments_check (GPtrArray *assignments, HdAssignmentLookup lookup, gpointer user_data);
+
+/* The SELinux rule, for libvirt's domains as much as for Assign()'s: with
+ * pci-stub (`kvm`) or pciback (`xen`) QEMU itself uses the device's sysfs
+ * files, which SELinux refuses while virt_use_sysfs is off.  When
+ * @virt_use_sysfs_off (hd_selinux_virt_use_sysfs_running_off()), adds one
+ * warning per device assigned with such a driver to @conflicts, which stays
+ * sorted.  VFIO never needs the boolean. */
+void hd_assignments_check_virt_use_sysfs (GPtrArray *assignments, gboolean virt_use_sysfs_off,
+                                          GPtrArray *conflicts);
 
 G_END_DECLS

@@ -405,6 +405,21 @@ hd_selinux_virt_use_sysfs_get (GError **error)
 }
 
 gboolean
+hd_selinux_virt_use_sysfs_running_off (void)
+{
+  HdSelinuxValue current = HD_SELINUX_VALUE_UNKNOWN, pending;
+  gboolean missing = TRUE;
+
+  /* Never wait on the lock: ensure() may hold it for a policy rebuild. */
+  if (!g_mutex_trylock (&lock))
+    return FALSE;
+  if (selinux_enabled () && !read_running (&current, &pending, &missing, NULL))
+    missing = TRUE;
+  g_mutex_unlock (&lock);
+  return !missing && current == HD_SELINUX_VALUE_OFF;
+}
+
+gboolean
 hd_selinux_virt_use_sysfs_ensure (gboolean *changed, GError **error)
 {
   g_autoptr(GError) local_error = NULL;

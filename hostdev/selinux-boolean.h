@@ -70,6 +70,13 @@ typedef struct {
  * leaves `persistent` UNKNOWN. */
 HdSelinuxState hd_selinux_virt_use_sysfs_get (GError **error);
 
+/* Whether SELinux is enabled with virt_use_sysfs off in the running policy:
+ * selinuxfs only, no policy store, so it is cheap enough for the main
+ * loop.  FALSE also when it cannot tell (SELinux disabled, no boolean, a
+ * read error, or ensure() running in another thread right now: the caller
+ * looks again when that is over). */
+gboolean hd_selinux_virt_use_sysfs_running_off (void);
+
 /* Makes virt_use_sysfs on, running and persistent.  *@changed (may be NULL)
  * is TRUE when something was changed.
  *  - SELinux disabled: TRUE, nothing touched, *@changed FALSE.

@@ -710,6 +710,26 @@ class Polkit(Base):
         self.reattach(NAME)
         self.assert_on_host()
 
+    def test_enable_virt_use_sysfs(self):
+        """EnableVirtUseSysfs is guarded by set-selinux-boolean (denied:
+        NotAuthorized); allowed, on a host where SELinux is disabled, it
+        changes nothing and says so.  (The boolean itself, on a fake
+        selinuxfs: tests/unit/test-selinux-boolean.c.)"""
+        method = MANAGER_IFACE + ".EnableVirtUseSysfs"
+        mark = MONITOR.mark()
+        with self.assert_error("NotAuthorized"):
+            F.gdbus_call(MANAGER_PATH, method, "@a{sv} {}", user=NOBODY)
+        checks = self.checks(mark)
+        self.assertEqual([c[2] for c in checks], ["org.hostdevd1.set-selinux-boolean"])
+        self.assertEqual(checks[0][3].get("boolean"), "virt_use_sysfs")
+        with self.assert_error("InvalidArgument"):
+            F.gdbus_call(MANAGER_PATH, method, "{'force': <true>}", user=NOBODY)
+        if os.path.exists("/sys/fs/selinux/enforce"):
+            self.skipTest("SELinux is enabled on this machine: the allowed call would change its policy")
+        F.polkit.set_allowed(["org.hostdevd1.set-selinux-boolean"])
+        self.assertEqual(F.gdbus_call(MANAGER_PATH, method, "@a{sv} {}", user=NOBODY).unpack(), (False,))
+        self.assert_nothing_written()
+
     def test_no_polkit_on_the_bus(self):
         """Without polkit a caller that is not root is NotAuthorized, at
         once; root is still served."""

@@ -213,6 +213,42 @@ test_order (void)
   g_assert_cmpint (((HdConflict *) g_ptr_array_index (conflicts, 3))->kind, ==, HD_CONFLICT_MISSING_DEVICE);
 }
 
+static void
+test_virt_use_sysfs_off (void)
+{
+  g_autoptr(GPtrArray) domains = domains_new ();
+  g_autoptr(GPtrArray) assignments = NULL;
+  g_autoptr(GPtrArray) conflicts = NULL;
+
+  /* xen (pciback) and kvm (pci-stub) need the boolean, VFIO never; the
+   * missing device keeps its own warning, ahead in the order. */
+  hostdev (domain (domains, "dom-xen", FALSE, FALSE), "0000:01:00.0", TRUE, "xen");
+  hostdev (domain (domains, "dom-kvm", FALSE, FALSE), "0000:01:00.0", TRUE, "kvm");
+  hostdev (g_ptr_array_index (domains, 1), "0000:0a:00.0", TRUE, "kvm");
+  hostdev (domain (domains, "dom-vfio", TRUE, TRUE), "0000:02:01.0", TRUE, "vfio");
+  hostdev (g_ptr_array_index (domains, 2), "0000:02:02.0", TRUE, NULL);
+  assignments = hd_assignments_collect (domains);
+  conflicts = hd_assignments_check (assignments, lookup, NULL);
+  g_assert_cmpuint (conflicts->len, ==, 1);
+
+  /* SELinux disabled, or the boolean on: nothing more. */
+  hd_assignments_check_virt_use_sysfs (assignments, FALSE, conflicts);
+  g_assert_cmpuint (conflicts->len, ==, 1);
+
+  hd_assignments_check_virt_use_sysfs (assignments, TRUE, conflicts);
+  g_assert_cmpuint (conflicts->len, ==, 3);
+  assert_conflict (conflicts, 0, HD_CONFLICT_MISSING_DEVICE, FALSE, "pci_0000_0a_00_0", "dom-kvm",
+                   "PCI device 0000:0a:00.0, used by dom-kvm, is not on this host");
+  assert_conflict (conflicts, 1, HD_CONFLICT_VIRT_USE_SYSFS_OFF, FALSE, "pci_0000_01_00_0", "dom-kvm,dom-xen",
+                   "PCI device 0000:01:00.0 is assigned to dom-kvm, dom-xen through pci-stub or pciback; "
+                   "SELinux keeps QEMU from its sysfs files while virt_use_sysfs is off: turn it on (hostdevctl set-virt-use-sysfs, or "
+                   "setsebool -P virt_use_sysfs 1)");
+  assert_conflict (conflicts, 2, HD_CONFLICT_VIRT_USE_SYSFS_OFF, FALSE, "pci_0000_0a_00_0", "dom-kvm",
+                   "PCI device 0000:0a:00.0 is assigned to dom-kvm through pci-stub or pciback; "
+                   "SELinux keeps QEMU from its sysfs files while virt_use_sysfs is off: turn it on (hostdevctl set-virt-use-sysfs, or "
+                   "setsebool -P virt_use_sysfs 1)");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -224,5 +260,6 @@ main (int argc, char **argv)
   g_test_add_func ("/assignments/unmanaged-on-host", test_unmanaged_on_host);
   g_test_add_func ("/assignments/missing-device", test_missing_device);
   g_test_add_func ("/assignments/order", test_order);
+  g_test_add_func ("/assignments/virt-use-sysfs-off", test_virt_use_sysfs_off);
   return g_test_run ();
 }

@@ -173,6 +173,40 @@ terminal_width (void)
   return 80;
 }
 
+guint
+hd_text_width (const char *text)
+{
+  guint width = 0;
+
+  for (const char *p = text; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (!g_unichar_iszerowidth (c))
+        width += g_unichar_iswide (c) ? 2 : 1;
+    }
+  return width;
+}
+
+/* Where @text must end to take at most @width columns. */
+static char *
+cut_to_width (char *text, guint width)
+{
+  guint at = 0;
+  char *p;
+
+  for (p = text; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+      guint w = g_unichar_iszerowidth (c) ? 0 : g_unichar_iswide (c) ? 2 : 1;
+
+      if (at + w > width)
+        break;
+      at += w;
+    }
+  return p;
+}
+
 void
 hd_table_print (HdTable *table, const HdCtl *ctl)
 {
@@ -186,7 +220,7 @@ hd_table_print (HdTable *table, const HdCtl *ctl)
       Cell *cell = &g_array_index (table->cells, Cell, i);
       guint column = i % table->n_columns;
 
-      widths[column] = MAX (widths[column], (guint) g_utf8_strlen (cell->text, -1));
+      widths[column] = MAX (widths[column], hd_text_width (cell->text));
     }
   for (guint c = 0; c + 1 < table->n_columns; c++)
     start_of_last += widths[c] + 2;
@@ -196,7 +230,7 @@ hd_table_print (HdTable *table, const HdCtl *ctl)
       Cell *cell = &g_array_index (table->cells, Cell, i);
       guint column = i % table->n_columns;
       gboolean last = column + 1 == table->n_columns;
-      guint len = (guint) g_utf8_strlen (cell->text, -1);
+      guint len = hd_text_width (cell->text);
       g_autofree char *text = g_strdup (cell->text);
 
       /* Only the last column (free text) gives way to a narrow terminal,
@@ -204,10 +238,10 @@ hd_table_print (HdTable *table, const HdCtl *ctl)
       if (last && term_width > 0 && len > MAX (term_width - MIN (term_width, start_of_last), MIN_LAST_WIDTH))
         {
           guint keep = MAX (term_width - MIN (term_width, start_of_last), MIN_LAST_WIDTH);
-          char *cut = g_utf8_offset_to_pointer (text, keep - 1);
+          char *cut = cut_to_width (text, keep - 1);
 
           *cut = '\0';
-          len = keep;
+          len = hd_text_width (text) + 1;
           text = g_realloc (text, strlen (text) + sizeof "…");
           strcat (text, "…");
         }

@@ -27,6 +27,11 @@ HdStyle hd_verdict_style (const char *verdict);
 /* The base class of a 24-bit PCI class code in words, or NULL. */
 const char *hd_pci_class_label (int pci_class);
 
+/* The columns @text takes on a terminal: a wide character (Korean,
+ * Chinese, Japanese) takes two, a combining mark none.  Translated labels
+ * are aligned by this, not by their number of characters. */
+guint hd_text_width (const char *text);
+
 /* "" reads as "-" in tables and lists. */
 const char *hd_or_dash (const char *text);
 

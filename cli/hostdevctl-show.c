@@ -43,7 +43,7 @@ print_fields (GPtrArray *fields)
   guint width = 0;
 
   for (guint i = 0; i < fields->len; i++)
-    width = MAX (width, (guint) g_utf8_strlen (((Field *) fields->pdata[i])->label, -1));
+    width = MAX (width, hd_text_width (((Field *) fields->pdata[i])->label));
   for (guint i = 0; i < fields->len; i++)
     {
       Field *field = fields->pdata[i];
@@ -52,7 +52,7 @@ print_fields (GPtrArray *fields)
         {
           const char *label = j == 0 ? field->label : "";
 
-          g_string_append_printf (out, "%s%*s  %s\n", label, (int) (width - (guint) g_utf8_strlen (label, -1)), "",
+          g_string_append_printf (out, "%s%*s  %s\n", label, (int) (width - hd_text_width (label)), "",
                                   (const char *) field->lines->pdata[j]);
         }
     }

@@ -31,8 +31,10 @@ print_indented (const char *label, const char *text)
 {
   g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
 
+  /* Continuation lines line up under the first, however wide the
+   * translated label is. */
   for (guint i = 0; lines[i] != NULL; i++)
-    g_print ("        %s%s\n", i == 0 ? label : "     ", lines[i]);
+    g_print ("        %s%*s%s\n", i == 0 ? label : "", i == 0 ? 0 : (int) hd_text_width (label), "", lines[i]);
 }
 
 static void
@@ -50,7 +52,7 @@ print_human (HdCtl *ctl, guint ready, GVariant *checks)
       g_print ("%s%-4s%s  %s", hd_style_on (ctl, style), label, hd_style_off (ctl, style), title);
       g_print (*detail != '\0' ? ": %s\n" : "%s\n", detail);
       if (*fix != '\0')
-        /* TRANSLATORS: followed by the remedy; keep it 5 characters wide */
+        /* TRANSLATORS: followed by the remedy, on the same line */
         print_indented (_("fix: "), fix);
     }
   g_print ("\n");

@@ -11,6 +11,7 @@
 #include <glib/gi18n.h>
 
 #include "hostdevctl.h"
+#include "hostdevctl-format.h"
 
 static const HdCtlCommand commands[] = {
   { "list", NULL,
@@ -189,7 +190,7 @@ append_wrapped (GString *out, const char *text, guint column)
 
   for (guint i = 0; words[i] != NULL; i++)
     {
-      guint len = (guint) g_utf8_strlen (words[i], -1);
+      guint len = hd_text_width (words[i]);
 
       if (at > column && at + 1 + len > HELP_WIDTH)
         {
@@ -214,7 +215,7 @@ append_option_lines (GString *out, const GOptionEntry *entries, guint width)
   for (const GOptionEntry *e = entries; e->long_name != NULL; e++)
     {
       g_autofree char *spec = NULL;
-      glong len;
+      guint len;
 
       if (e->flags & G_OPTION_FLAG_HIDDEN)
         continue;
@@ -227,8 +228,8 @@ append_option_lines (GString *out, const GOptionEntry *entries, guint width)
         spec = g_strdup_printf ("    --%s%s%s", e->long_name,
                                 e->arg_description ? "=" : "",
                                 e->arg_description ? _(e->arg_description) : "");
-      len = g_utf8_strlen (spec, -1);
-      g_string_append_printf (out, "  %s%*s  ", spec, (int) (width - MIN ((guint) len, width)), "");
+      len = hd_text_width (spec);
+      g_string_append_printf (out, "  %s%*s  ", spec, (int) (width - MIN (len, width)), "");
       append_wrapped (out, _(e->description), 2 + width + 2);
     }
 }
@@ -241,7 +242,7 @@ option_width (const GOptionEntry *entries, guint width)
       guint len = 6 + (guint) strlen (e->long_name);
 
       if (e->arg_description != NULL)
-        len += 1 + (guint) g_utf8_strlen (_(e->arg_description), -1);
+        len += 1 + hd_text_width (_(e->arg_description));
       if (!(e->flags & G_OPTION_FLAG_HIDDEN))
         width = MAX (width, len);
     }

@@ -18,6 +18,7 @@
 #include "hostdev/engine.h"
 #include "nodedev/inventory.h"
 #include "remote/rpc-server.h"
+#include "rpc-authorizer.h"
 
 #define DEFAULT_RW_SOCKET RUNSTATEDIR "/libvirt/virtnodedevd-sock"
 #define DEFAULT_RO_SOCKET RUNSTATEDIR "/libvirt/virtnodedevd-sock-ro"
@@ -124,6 +125,7 @@ main (int argc, char **argv)
   g_autoptr(GError) error = NULL;
   g_autoptr(GMainLoop) loop = NULL;
   g_autoptr(HdInventory) inventory = NULL;
+  g_autoptr(HdPolkitGate) rpc_polkit = NULL;   /* outlives rpc: declared before it */
   g_autoptr(HdRpcServer) rpc = NULL;
   g_autoptr(HdSysfsWriter) writer = NULL;
   g_autoptr(HdEngine) engine = NULL;
@@ -223,6 +225,10 @@ main (int argc, char **argv)
 
   rpc = hd_rpc_server_new (inventory, engine);
   hd_rpc_server_set_handshake_timeout (rpc, (guint) MAX (handshake_timeout, 1));
+  /* Non-root clients of the read-write socket pass libvirt's polkit check
+   * (org.libvirt.unix.manage), as with Debian's virtnodedevd. */
+  rpc_polkit = hd_polkit_gate_new ();
+  hd_rpc_server_set_authorizer (rpc, hd_rpc_authorize_with_polkit, rpc_polkit);
   n_activated = listen_activated (rpc, ro_socket, &error);
   if (n_activated < 0)
     {
@@ -230,7 +236,7 @@ main (int argc, char **argv)
       return EXIT_FAILURE;
     }
   if (n_activated == 0 &&
-      (!hd_rpc_server_listen_path (rpc, rw_socket, 0600, FALSE, &error) ||
+      (!hd_rpc_server_listen_path (rpc, rw_socket, 0666, FALSE, &error) ||
        !hd_rpc_server_listen_path (rpc, ro_socket, 0666, TRUE, &error)))
     {
       g_printerr (_("Cannot listen for libvirt clients: %s\n"), error->message);

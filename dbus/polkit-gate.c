@@ -167,3 +167,92 @@ hd_polkit_gate_check_finish (HdPolkitGate *gate, GAsyncResult *result, GError **
 {
   return g_task_propagate_boolean (G_TASK (result), error);
 }
+
+/* --- a process as the subject (the libvirt door) ------------------------- */
+
+typedef struct {
+  PolkitSubject *subject;
+  char *action_id;
+  gboolean interactive;
+} ProcessCheck;
+
+static void
+process_check_free (ProcessCheck *p)
+{
+  g_clear_object (&p->subject);
+  g_free (p->action_id);
+  g_free (p);
+}
+
+static void
+on_process_checked (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GError *error = NULL;
+  g_autoptr(PolkitAuthorizationResult) result =
+    polkit_authority_check_authorization_finish (POLKIT_AUTHORITY (source), res, &error);
+
+  if (result == NULL)
+    g_task_return_error (task, error);
+  else if (polkit_authorization_result_get_is_authorized (result))
+    g_task_return_int (task, HD_POLKIT_ALLOWED);
+  else if (polkit_authorization_result_get_dismissed (result))
+    g_task_return_int (task, HD_POLKIT_DISMISSED);
+  else if (polkit_authorization_result_get_is_challenge (result))
+    g_task_return_int (task, HD_POLKIT_CHALLENGE);
+  else
+    g_task_return_int (task, HD_POLKIT_DENIED);
+}
+
+static void
+on_process_authority (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  ProcessCheck *p = g_task_get_task_data (task);
+  GError *error = NULL;
+  g_autoptr(PolkitAuthority) authority = polkit_authority_get_finish (res, &error);
+  GCancellable *cancellable;
+
+  if (authority == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  /* Arguments are evaluated in no set order: nothing may read @task in
+   * the call that takes it. */
+  cancellable = g_task_get_cancellable (task);
+  polkit_authority_check_authorization (authority, p->subject, p->action_id, NULL,
+                                        p->interactive ? POLKIT_CHECK_AUTHORIZATION_FLAGS_ALLOW_USER_INTERACTION
+                                                       : POLKIT_CHECK_AUTHORIZATION_FLAGS_NONE,
+                                        cancellable, on_process_checked, g_steal_pointer (&task));
+}
+
+void
+hd_polkit_gate_check_process_async (HdPolkitGate *gate, guint32 pid, guint64 start_time, guint32 uid,
+                                    const char *action_id, gboolean interactive,
+                                    GCancellable *cancellable, GAsyncReadyCallback callback,
+                                    gpointer user_data)
+{
+  GTask *task = g_task_new (NULL, cancellable != NULL ? cancellable : gate->cancellable, callback, user_data);
+  ProcessCheck *p;
+
+  g_task_set_source_tag (task, hd_polkit_gate_check_process_async);
+  if (uid == 0)
+    {
+      g_task_return_int (task, HD_POLKIT_ALLOWED);
+      g_object_unref (task);
+      return;
+    }
+  p = g_new0 (ProcessCheck, 1);
+  p->subject = polkit_unix_process_new_for_owner ((gint) pid, start_time, (gint) uid);
+  p->action_id = g_strdup (action_id);
+  p->interactive = interactive;
+  g_task_set_task_data (task, p, (GDestroyNotify) process_check_free);
+  polkit_authority_get_async (g_task_get_cancellable (task), on_process_authority, task);
+}
+
+int
+hd_polkit_gate_check_process_finish (HdPolkitGate *gate, GAsyncResult *result, GError **error)
+{
+  return (int) g_task_propagate_int (G_TASK (result), error);
+}

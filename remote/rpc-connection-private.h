@@ -19,6 +19,15 @@ struct _HdRpcConnection {
   gboolean open;
   gboolean closing;
   guint peer_uid;
+  /* Authentication (rpc-auth.c): with auth_required, nothing but the
+   * AUTH_* calls until a check allowed the peer. */
+  gboolean auth_required;
+  gboolean authenticated;
+  HdRpcPeer peer;
+  HdRpcAuthorizeFunc authorize;  /* NULL: no authority, every check fails */
+  gpointer authorize_data;
+  GCancellable *auth_cancellable; /* set while a check is pending */
+  gint64 auth_finished;          /* monotonic time the last check ended, 0: none */
   GHashTable *identity;      /* CONNECT_SET_IDENTITY parameters, as text */
   GArray *events;            /* HdRpcEventRegistration */
   gint32 next_callback_id;
@@ -40,14 +49,25 @@ typedef gboolean (*HdRpcAsyncHandler) (HdRpcConnection *c, HdXdrReader *args,
                                        HdRpcPendingCall *call, HdRpcError *err);
 
 void hd_rpc_pending_call_return (HdRpcPendingCall *call);
+/* Returns @ret (the procedure's XDR-encoded return value). */
+void hd_rpc_pending_call_return_value (HdRpcPendingCall *call, const HdXdrWriter *ret);
 void hd_rpc_pending_call_error (HdRpcPendingCall *call, const HdRpcError *err);
+/* The connection of @call, or NULL once the client has gone. */
+HdRpcConnection *hd_rpc_pending_call_get_connection (HdRpcPendingCall *call);
 
 typedef struct {
   gint32 proc;
   HdRpcHandler handler;
   gboolean before_open;      /* allowed before CONNECT_OPEN */
   HdRpcAsyncHandler async_handler;  /* instead of @handler */
+  gboolean before_auth;      /* allowed before authentication (AUTH_*) */
 } HdRpcProcedureDef;
+
+/* The authentication procedures (rpc-auth.c). */
+const HdRpcProcedureDef *hd_rpc_auth_procedures (guint *n);
+
+/* Cancels a pending check: the connection is going away. */
+void hd_rpc_connection_auth_clear (HdRpcConnection *c);
 
 /* The node-device procedures (nodedev-procedures.c). */
 const HdRpcProcedureDef *hd_rpc_nodedev_procedures (guint *n);

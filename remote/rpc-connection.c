@@ -4,6 +4,8 @@
 
 #include "rpc-connection-private.h"
 
+#include <glib/gi18n.h>
+
 #include "rpc-message.h"
 #include "rpc-protocol.h"
 
@@ -68,6 +70,9 @@ hd_rpc_connection_free (HdRpcConnection *c)
   for (guint i = 0; i < c->pending->len; i++)
     ((HdRpcPendingCall *) g_ptr_array_index (c->pending, i))->c = NULL;
   g_ptr_array_unref (c->pending);
+  /* After the loop above: a check that completes as it is cancelled finds
+   * its call without a connection. */
+  hd_rpc_connection_auth_clear (c);
   g_clear_object (&c->engine);
   g_clear_object (&c->inventory);
   g_clear_pointer (&c->events, g_array_unref);
@@ -90,7 +95,7 @@ send_packet (HdRpcConnection *c, HdXdrWriter *w)
 }
 
 static void
-reply (HdRpcConnection *c, const HdRpcHeader *call, HdXdrWriter *payload, const HdRpcError *err)
+reply (HdRpcConnection *c, const HdRpcHeader *call, const HdXdrWriter *payload, const HdRpcError *err)
 {
   g_auto(HdXdrWriter) w = { 0 };
   HdRpcHeader h = *call;
@@ -124,16 +129,6 @@ reply_error (HdRpcConnection *c, const HdRpcHeader *call, int code, int domain, 
 }
 
 /* --- connection-level procedures ---------------------------------------- */
-
-static gboolean
-proc_auth_list (HdRpcConnection *c, HdXdrReader *args, HdXdrWriter *ret, HdRpcError *err)
-{
-  /* Peers are identified by SO_PEERCRED; the sockets' modes decide who
-   * may connect at all, as for libvirt's AUTH_NONE unix sockets. */
-  hd_xdr_write_u32 (ret, 1);
-  hd_xdr_write_i32 (ret, HD_RPC_AUTH_NONE);
-  return TRUE;
-}
 
 static gboolean
 proc_supports_feature (HdRpcConnection *c, HdXdrReader *args, HdXdrWriter *ret, HdRpcError *err)
@@ -274,7 +269,6 @@ proc_set_identity (HdRpcConnection *c, HdXdrReader *args, HdXdrWriter *ret, HdRp
 }
 
 static const HdRpcProcedureDef connection_procedures[] = {
-  { HD_PROC_AUTH_LIST, proc_auth_list, TRUE },
   { HD_PROC_CONNECT_SUPPORTS_FEATURE, proc_supports_feature, TRUE },
   { HD_PROC_CONNECT_OPEN, proc_connect_open, TRUE },
   { HD_PROC_CONNECT_CLOSE, proc_connect_close, TRUE },
@@ -290,6 +284,10 @@ find_procedure (gint32 proc)
   for (guint i = 0; i < G_N_ELEMENTS (connection_procedures); i++)
     if (connection_procedures[i].proc == proc)
       return &connection_procedures[i];
+  table = hd_rpc_auth_procedures (&n);
+  for (guint i = 0; i < n; i++)
+    if (table[i].proc == proc)
+      return &table[i];
   table = hd_rpc_nodedev_procedures (&n);
   for (guint i = 0; i < n; i++)
     if (table[i].proc == proc)
@@ -355,6 +353,13 @@ hd_rpc_connection_dispatch (HdRpcConnection *c, const guint8 *packet, gsize len)
       reply_error (c, &h, VIR_ERR_RPC, VIR_FROM_RPC, "unknown procedure: %d", h.proc);
       return TRUE;
     }
+  /* libvirt's virNetServerProgramDispatchCall: VIR_ERR_RPC rather than
+   * VIR_ERR_AUTH_FAILED, for clients that do not know that code. */
+  if (c->auth_required && !c->authenticated && !def->before_auth)
+    {
+      reply_error (c, &h, VIR_ERR_RPC, VIR_FROM_RPC, "%s", _("authentication required"));
+      return TRUE;
+    }
   if (!c->open && !def->before_open)
     {
       reply_error (c, &h, VIR_ERR_INTERNAL_ERROR, VIR_FROM_RPC, "connection not open");
@@ -383,12 +388,12 @@ hd_rpc_connection_dispatch (HdRpcConnection *c, const guint8 *packet, gsize len)
 }
 
 static void
-pending_call_finish (HdRpcPendingCall *call, const HdRpcError *err)
+pending_call_finish (HdRpcPendingCall *call, const HdXdrWriter *payload, const HdRpcError *err)
 {
   if (call->c != NULL)
     {
       g_ptr_array_remove (call->c->pending, call);
-      reply (call->c, &call->header, NULL, err);
+      reply (call->c, &call->header, payload, err);
     }
   g_free (call);
 }
@@ -396,13 +401,25 @@ pending_call_finish (HdRpcPendingCall *call, const HdRpcError *err)
 void
 hd_rpc_pending_call_return (HdRpcPendingCall *call)
 {
-  pending_call_finish (call, NULL);
+  pending_call_finish (call, NULL, NULL);
+}
+
+void
+hd_rpc_pending_call_return_value (HdRpcPendingCall *call, const HdXdrWriter *ret)
+{
+  pending_call_finish (call, ret, NULL);
 }
 
 void
 hd_rpc_pending_call_error (HdRpcPendingCall *call, const HdRpcError *err)
 {
-  pending_call_finish (call, err);
+  pending_call_finish (call, NULL, err);
+}
+
+HdRpcConnection *
+hd_rpc_pending_call_get_connection (HdRpcPendingCall *call)
+{
+  return call->c;
 }
 
 static void

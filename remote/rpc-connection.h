@@ -8,6 +8,7 @@
 
 #include "hostdev/engine.h"
 #include "nodedev/inventory.h"
+#include "rpc-auth.h"
 
 G_BEGIN_DECLS
 
@@ -31,6 +32,18 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (HdRpcConnection, hd_rpc_connection_free)
  * connection must be closed once the queued replies are written: after
  * CONNECT_CLOSE, or on a packet that breaks the protocol. */
 gboolean hd_rpc_connection_dispatch (HdRpcConnection *c, const guint8 *packet, gsize len);
+
+/* The peer must authenticate: AUTH_LIST answers REMOTE_AUTH_POLKIT, and
+ * every call but AUTH_LIST and AUTH_POLKIT is refused with libvirt's
+ * "authentication required" until @authorize has allowed the peer.  With
+ * @authorize NULL every AUTH_POLKIT fails.  Call it before the first
+ * packet. */
+void hd_rpc_connection_require_auth (HdRpcConnection *c, const HdRpcPeer *peer,
+                                     HdRpcAuthorizeFunc authorize, gpointer user_data);
+
+/* G_MAXINT64 while an authentication check is pending; otherwise the
+ * monotonic time the last one ended, or 0 if there was none. */
+gint64 hd_rpc_connection_get_auth_activity (HdRpcConnection *c);
 
 /* TRUE once CONNECT_OPEN succeeded. */
 gboolean hd_rpc_connection_is_open (HdRpcConnection *c);

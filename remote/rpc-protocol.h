@@ -34,6 +34,7 @@ typedef enum {
   HD_PROC_CONNECT_CLOSE = 2,
   HD_PROC_CONNECT_SUPPORTS_FEATURE = 60,
   HD_PROC_AUTH_LIST = 66,
+  HD_PROC_AUTH_POLKIT = 70,
   HD_PROC_NODE_NUM_OF_DEVICES = 111,
   HD_PROC_NODE_LIST_DEVICES = 112,
   HD_PROC_NODE_DEVICE_LOOKUP_BY_NAME = 113,
@@ -81,4 +82,6 @@ typedef enum {
 /* VIR_DRV_FEATURE_* values clients ask about. */
 #define HD_RPC_FEATURE_PROGRAM_KEEPALIVE 10
 
+/* remote_auth_type */
 #define HD_RPC_AUTH_NONE             0
+#define HD_RPC_AUTH_POLKIT           2

@@ -25,6 +25,9 @@
 #define INPUT_MAX (HD_RPC_CALL_MAX + 64 * 1024)
 #define READ_CHUNK 16384
 #define DEFAULT_HANDSHAKE_TIMEOUT 30
+/* How long a client may wait for polkit (an admin typing a password into
+ * an agent) before it is dropped anyway. */
+#define AUTH_MAX_SECONDS 300
 
 typedef struct {
   HdRpcServer *server;       /* not owned */
@@ -38,6 +41,7 @@ typedef struct {
   gsize output_offset;       /* into the head */
   gsize output_bytes;
   guint handshake_timeout;
+  gint64 accepted;           /* monotonic time */
   gboolean closing;          /* close once the output is written */
   guint uid;
 } Client;
@@ -58,6 +62,8 @@ struct _HdRpcServer {
   GPtrArray *listeners;      /* Listener */
   GHashTable *clients;       /* Client set */
   guint handshake_seconds;
+  HdRpcAuthorizeFunc authorize;
+  gpointer authorize_data;
   gboolean warned_fd_limit;
   gulong handlers[3];
 };
@@ -263,11 +269,51 @@ static gboolean
 on_handshake_timeout (gpointer user_data)
 {
   Client *client = user_data;
+  HdRpcServer *server = client->server;
+  gint64 now = g_get_monotonic_time ();
+  gint64 auth = hd_rpc_connection_get_auth_activity (client->conn);
 
+  if (hd_rpc_connection_is_open (client->conn))
+    {
+      client->handshake_timeout = 0;
+      return G_SOURCE_REMOVE;
+    }
+  /* Waiting for polkit (an agent may be asking for a password), or just
+   * answered by it: the deadline starts again, up to AUTH_MAX_SECONDS
+   * after the client came. */
+  if ((auth == G_MAXINT64 || (auth != 0 && now - auth < (gint64) server->handshake_seconds * G_USEC_PER_SEC)) &&
+      now - client->accepted < (gint64) MAX (AUTH_MAX_SECONDS, server->handshake_seconds) * G_USEC_PER_SEC)
+    return G_SOURCE_CONTINUE;
   client->handshake_timeout = 0;
-  if (!hd_rpc_connection_is_open (client->conn))
-    client_drop (client, "no CONNECT_OPEN before the handshake deadline");
+  client_drop (client, auth == G_MAXINT64 ? "authentication still pending after its deadline"
+                                          : "no CONNECT_OPEN before the handshake deadline");
   return G_SOURCE_REMOVE;
+}
+
+/* Field 22 of /proc/PID/stat, the process's start time, which polkit
+ * needs with the pid to tell the process from a later one with the same
+ * pid (libvirt's virProcessGetStartTime).  0 if it cannot be read. */
+static guint64
+process_start_time (guint32 pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%u/stat", pid);
+  g_autofree char *text = NULL;
+  g_auto(GStrv) fields = NULL;
+  const char *rest;
+  guint64 value;
+
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return 0;
+  /* The command name (field 2) may hold spaces and parentheses: the
+   * fields after it start after the last ')'. */
+  rest = strrchr (text, ')');
+  if (rest == NULL)
+    return 0;
+  fields = g_strsplit (g_strstrip ((char *) rest + 1), " ", 0);
+  /* fields[0] is field 3 (state): field 22 is fields[19]. */
+  if (g_strv_length (fields) < 20 || !g_ascii_string_to_unsigned (fields[19], 10, 1, G_MAXUINT64, &value, NULL))
+    return 0;
+  return value;
 }
 
 static void
@@ -283,8 +329,23 @@ accept_client (HdRpcServer *self, Listener *listener, GSocket *socket)
   hd_rpc_framer_init (&client->framer, HD_RPC_CALL_MAX);
   client->input = g_byte_array_new ();
   g_queue_init (&client->output);
+  client->accepted = g_get_monotonic_time ();
   client->conn = hd_rpc_connection_new (self->inventory, self->engine, listener->readonly, client->uid,
                                         client_send, client);
+  /* libvirt's auth_unix_rw = "polkit", and its root bypass
+   * (remoteDispatchAuthList).  A peer without credentials is not root. */
+  if (!listener->readonly && client->uid != 0)
+    {
+      HdRpcPeer peer = { client->uid, 0, 0 };
+      pid_t pid = creds ? g_credentials_get_unix_pid (creds, NULL) : -1;
+
+      if (pid > 0)
+        {
+          peer.pid = (guint32) pid;
+          peer.start_time = process_start_time (peer.pid);
+        }
+      hd_rpc_connection_require_auth (client->conn, &peer, self->authorize, self->authorize_data);
+    }
   client->handshake_timeout = g_timeout_add_seconds (self->handshake_seconds,
                                                      on_handshake_timeout, client);
   g_hash_table_add (self->clients, client);
@@ -488,6 +549,13 @@ hd_rpc_server_listen_path (HdRpcServer *self, const char *path, guint mode,
       return FALSE;
     }
   return add_listener (self, g_steal_pointer (&socket), readonly, path);
+}
+
+void
+hd_rpc_server_set_authorizer (HdRpcServer *self, HdRpcAuthorizeFunc authorize, gpointer user_data)
+{
+  self->authorize = authorize;
+  self->authorize_data = user_data;
 }
 
 void

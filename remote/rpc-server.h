@@ -7,6 +7,7 @@
 
 #include "hostdev/engine.h"
 #include "nodedev/inventory.h"
+#include "rpc-auth.h"
 
 G_BEGIN_DECLS
 
@@ -25,7 +26,17 @@ gboolean hd_rpc_server_listen_path (HdRpcServer *self, const char *path, guint m
 /* Serves an already listening socket (systemd socket activation). */
 gboolean hd_rpc_server_listen_fd (HdRpcServer *self, int fd, gboolean readonly, GError **error);
 
-/* Connections that have not completed CONNECT_OPEN by then are dropped. */
+/* A client of a read-write socket whose peer is not root must pass
+ * libvirt's polkit authentication (AUTH_POLKIT) before anything else;
+ * @authorize gives the answers.  Without an authorizer (none set, or
+ * NULL) such clients are refused with a libvirt error that says so.  Root
+ * and the read-only sockets need no authentication.  Applies to clients
+ * that connect after the call. */
+void hd_rpc_server_set_authorizer (HdRpcServer *self, HdRpcAuthorizeFunc authorize, gpointer user_data);
+
+/* Connections that have not completed CONNECT_OPEN by then are dropped
+ * (not while an authentication check is pending, up to 5 minutes, and
+ * not within this time after one ended). */
 void hd_rpc_server_set_handshake_timeout (HdRpcServer *self, guint seconds);
 
 guint hd_rpc_server_get_n_clients (HdRpcServer *self);

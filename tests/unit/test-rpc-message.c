@@ -875,6 +875,336 @@ test_dispatch_many (void)
   session_clear (&s);
 }
 
+/* --- authentication (remote/rpc-auth.c) ------------------------------------ */
+
+/* AUTH_LIST's answer with REMOTE_AUTH_POLKIT. */
+#define AUTH_LIST_REPLY_POLKIT \
+  "00000024 20008086 00000001 00000042 00000001 00000000 00000000 00000001 00000002"
+
+/* A fake authority: answers at once (or holds the task when @hold), and
+ * records what it was asked. */
+typedef struct {
+  gboolean hold;
+  int answer;                /* an HdRpcAuthResult, or -1: fail to ask */
+  guint calls;
+  HdRpcPeer peer;
+  char *action;
+  GTask *held;
+} FakeAuthority;
+
+static void
+fake_authorize (const HdRpcPeer *peer, const char *action_id, GTask *task, gpointer user_data)
+{
+  FakeAuthority *fa = user_data;
+
+  fa->calls++;
+  fa->peer = *peer;
+  g_free (fa->action);
+  fa->action = g_strdup (action_id);
+  if (fa->hold)
+    {
+      g_assert_null (fa->held);
+      fa->held = task;
+      return;
+    }
+  if (fa->answer < 0)
+    g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "The name is not activatable");
+  else
+    g_task_return_int (task, fa->answer);
+  g_object_unref (task);
+}
+
+static void
+fake_authority_clear (FakeAuthority *fa)
+{
+  g_clear_pointer (&fa->action, g_free);
+  g_assert_null (fa->held);
+}
+
+static void
+drain_main_context (void)
+{
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
+static void
+auth_session_init (Session *s, FakeAuthority *fa)
+{
+  const HdRpcPeer peer = { 1000, 4242, 987654321 };
+
+  session_init (s, FALSE);
+  hd_rpc_connection_require_auth (s->conn, &peer, fa != NULL ? fake_authorize : NULL, fa);
+}
+
+/* AUTH_POLKIT, answered (after the main loop has turned) with an error. */
+static void
+assert_auth_polkit_error (Session *s, guint32 serial, int code, int domain, const char *message)
+{
+  g_assert_true (session_call (s, HD_PROC_AUTH_POLKIT, serial, NULL));
+  drain_main_context ();
+  assert_error_reply (s, HD_PROC_AUTH_POLKIT, serial, code, domain, message);
+}
+
+static void
+assert_auth_required (Session *s, gint32 proc, guint32 serial, const char *payload)
+{
+  g_assert_true (session_call (s, proc, serial, payload));
+  assert_error_reply (s, proc, serial, VIR_ERR_RPC, VIR_FROM_RPC, "authentication required");
+}
+
+static void
+test_auth_list (void)
+{
+  FakeAuthority fa = { 0 };
+  g_autoptr(GBytes) c = hex (AUTH_LIST_CALL);
+  Session s;
+
+  auth_session_init (&s, &fa);
+  g_assert_true (session_send (&s, c));
+  g_assert_cmpuint (s.sent->len, ==, 1);
+  assert_bytes_hex (g_ptr_array_index (s.sent, 0), AUTH_LIST_REPLY_POLKIT);
+  g_assert_cmpuint (fa.calls, ==, 0);   /* listing asks nobody */
+  session_clear (&s);
+  fake_authority_clear (&fa);
+}
+
+/* Before authentication only AUTH_LIST, AUTH_POLKIT and keepalives are
+ * served; everything else, the handshake included, is libvirt's
+ * "authentication required" (VIR_ERR_RPC), and an unknown procedure is
+ * still unknown first. */
+static void
+test_auth_required (void)
+{
+  const gint32 procs[] = {
+    HD_PROC_CONNECT_OPEN, HD_PROC_CONNECT_SUPPORTS_FEATURE, HD_PROC_CONNECT_CLOSE,
+    HD_PROC_CONNECT_LIST_ALL_NODE_DEVICES, HD_PROC_NODE_DEVICE_LOOKUP_BY_NAME,
+    HD_PROC_NODE_DEVICE_GET_XML_DESC, HD_PROC_NODE_DEVICE_DETTACH, HD_PROC_NODE_DEVICE_DETACH_FLAGS,
+    HD_PROC_NODE_DEVICE_RE_ATTACH, HD_PROC_NODE_DEVICE_RESET,
+    HD_PROC_CONNECT_NODE_DEVICE_EVENT_REGISTER_ANY, HD_PROC_CONNECT_SET_IDENTITY,
+  };
+  FakeAuthority fa = { 0 };
+  g_autoptr(GBytes) ping = hex (PING);
+  Session s;
+
+  auth_session_init (&s, &fa);
+  for (guint i = 0; i < G_N_ELEMENTS (procs); i++)
+    {
+      g_test_message ("proc %d", procs[i]);
+      /* the payload is not even looked at */
+      assert_auth_required (&s, procs[i], 10 + i, i == 0 ? CONNECT_OPEN_PAYLOAD : "00000001");
+    }
+  g_assert_false (hd_rpc_connection_is_open (s.conn));
+  g_assert_true (session_call (&s, 9999, 50, NULL));
+  assert_error_reply (&s, 9999, 50, VIR_ERR_RPC, VIR_FROM_RPC, "unknown procedure: 9999");
+  g_assert_true (session_send (&s, ping));
+  g_assert_cmpuint (s.sent->len, ==, 1);
+  assert_bytes_hex (g_ptr_array_index (s.sent, 0), PONG);
+  g_ptr_array_set_size (s.sent, 0);
+  g_assert_cmpuint (fa.calls, ==, 0);
+  session_clear (&s);
+  fake_authority_clear (&fa);
+}
+
+static void
+test_auth_allowed (void)
+{
+  FakeAuthority fa = { .answer = HD_RPC_AUTH_ALLOWED };
+  Reply rep = { 0 };
+  g_autoptr(GBytes) c = hex (AUTH_LIST_CALL);
+  gint32 complete;
+  Session s;
+
+  auth_session_init (&s, &fa);
+  g_assert_true (session_call (&s, HD_PROC_AUTH_POLKIT, 1, NULL));
+  g_assert_cmpint (hd_rpc_connection_get_auth_activity (s.conn), ==, G_MAXINT64);
+  /* answered from the main loop, never from inside the dispatch */
+  g_assert_cmpuint (s.sent->len, ==, 0);
+  drain_main_context ();
+  take_ok_reply (&s, HD_PROC_AUTH_POLKIT, 1, &rep);
+  g_assert_true (hd_xdr_read_i32 (&rep.r, &complete));
+  g_assert_cmpint (complete, ==, 1);
+  g_assert_cmpuint (hd_xdr_reader_remaining (&rep.r), ==, 0);
+  reply_clear (&rep);
+  g_assert_cmpint (hd_rpc_connection_get_auth_activity (s.conn), >, 0);
+  g_assert_cmpint (hd_rpc_connection_get_auth_activity (s.conn), <, G_MAXINT64);
+
+  /* libvirt's action, and the peer as the server saw it */
+  g_assert_cmpuint (fa.calls, ==, 1);
+  g_assert_cmpstr (fa.action, ==, "org.libvirt.unix.manage");
+  g_assert_cmpuint (fa.peer.uid, ==, 1000);
+  g_assert_cmpuint (fa.peer.pid, ==, 4242);
+  g_assert_cmpuint (fa.peer.start_time, ==, 987654321);
+
+  /* authenticated: AUTH_LIST says NONE now, the handshake and calls work,
+   * and another AUTH_POLKIT asks nobody */
+  g_assert_true (session_send (&s, c));
+  assert_bytes_hex (g_ptr_array_index (s.sent, 0), AUTH_LIST_REPLY_NONE);
+  g_ptr_array_set_size (s.sent, 0);
+  session_open (&s);
+  assert_list_all_works (&s, 3);
+  g_assert_true (session_call (&s, HD_PROC_AUTH_POLKIT, 4, NULL));
+  drain_main_context ();
+  take_ok_reply (&s, HD_PROC_AUTH_POLKIT, 4, &rep);
+  reply_clear (&rep);
+  g_assert_cmpuint (fa.calls, ==, 1);
+  session_clear (&s);
+  fake_authority_clear (&fa);
+}
+
+/* Each refusal as libvirt's virPolkitCheckAuth words and codes it, and
+ * the client stays unauthenticated (and may try again). */
+static void
+test_auth_refused (void)
+{
+  const struct {
+    int answer;
+    int code;
+    int domain;
+    const char *message;
+  } cases[] = {
+    { HD_RPC_AUTH_DENIED, VIR_ERR_AUTH_FAILED, VIR_FROM_POLKIT,
+      "authentication failed: access denied by policy" },
+    { HD_RPC_AUTH_CHALLENGE, VIR_ERR_AUTH_UNAVAILABLE, VIR_FROM_POLKIT,
+      "authentication unavailable: no polkit agent available to authenticate action 'org.libvirt.unix.manage'" },
+    { HD_RPC_AUTH_DISMISSED, VIR_ERR_AUTH_CANCELLED, VIR_FROM_POLKIT,
+      "authentication cancelled: user cancelled authentication process" },
+    { -1, VIR_ERR_AUTH_FAILED, VIR_FROM_RPC,
+      "authentication failed: polkit could not be asked whether uid 1000 may use the read-write socket "
+      "(The name is not activatable)" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      FakeAuthority fa = { .answer = cases[i].answer };
+      Reply rep = { 0 };
+      Session s;
+
+      g_test_message ("answer %d", cases[i].answer);
+      auth_session_init (&s, &fa);
+      assert_auth_polkit_error (&s, 1, cases[i].code, cases[i].domain, cases[i].message);
+      assert_auth_required (&s, HD_PROC_CONNECT_OPEN, 2, CONNECT_OPEN_PAYLOAD);
+      /* again, and this time polkit says yes */
+      fa.answer = HD_RPC_AUTH_ALLOWED;
+      g_assert_true (session_call (&s, HD_PROC_AUTH_POLKIT, 3, NULL));
+      drain_main_context ();
+      take_ok_reply (&s, HD_PROC_AUTH_POLKIT, 3, &rep);
+      reply_clear (&rep);
+      session_open (&s);
+      g_assert_cmpuint (fa.calls, ==, 2);
+      session_clear (&s);
+      fake_authority_clear (&fa);
+    }
+}
+
+static void
+test_auth_no_authority (void)
+{
+  Session s;
+
+  auth_session_init (&s, NULL);
+  assert_auth_polkit_error (&s, 1, VIR_ERR_AUTH_FAILED, VIR_FROM_RPC,
+                            "authentication failed: hostdevd has no polkit to authorize uid 1000 on the "
+                            "read-write socket; connect as root, or use the read-only socket");
+  assert_auth_required (&s, HD_PROC_CONNECT_OPEN, 2, CONNECT_OPEN_PAYLOAD);
+  session_clear (&s);
+}
+
+/* libvirt refuses a peer whose start time it could not read. */
+static void
+test_auth_no_start_time (void)
+{
+  const HdRpcPeer peer = { 1000, 4242, 0 };
+  FakeAuthority fa = { .answer = HD_RPC_AUTH_ALLOWED };
+  Session s;
+
+  session_init (&s, FALSE);
+  hd_rpc_connection_require_auth (s.conn, &peer, fake_authorize, &fa);
+  assert_auth_polkit_error (&s, 1, VIR_ERR_AUTH_FAILED, VIR_FROM_RPC,
+                            "authentication failed: the start time of process 4242 is unknown");
+  g_assert_cmpuint (fa.calls, ==, 0);
+  session_clear (&s);
+  fake_authority_clear (&fa);
+}
+
+/* AUTH_POLKIT where AUTH_LIST said NONE (root, the read-only socket). */
+static void
+test_auth_not_required (void)
+{
+  Session s;
+
+  session_init (&s, TRUE);
+  assert_auth_polkit_error (&s, 1, VIR_ERR_INTERNAL_ERROR, VIR_FROM_RPC,
+                            "internal error: client tried invalid PolicyKit init request");
+  session_open (&s);
+  assert_list_all_works (&s, 2);
+  session_clear (&s);
+}
+
+/* One check at a time; calls meanwhile are refused; a keepalive is still
+ * answered. */
+static void
+test_auth_pending (void)
+{
+  FakeAuthority fa = { .hold = TRUE };
+  g_autoptr(GBytes) ping = hex (PING);
+  Reply rep = { 0 };
+  Session s;
+
+  auth_session_init (&s, &fa);
+  g_assert_true (session_call (&s, HD_PROC_AUTH_POLKIT, 1, NULL));
+  drain_main_context ();
+  g_assert_cmpuint (s.sent->len, ==, 0);
+  g_assert_nonnull (fa.held);
+  assert_auth_polkit_error (&s, 2, VIR_ERR_RPC, VIR_FROM_RPC,
+                            "an authentication check is already in progress on this connection");
+  assert_auth_required (&s, HD_PROC_CONNECT_OPEN, 3, CONNECT_OPEN_PAYLOAD);
+  g_assert_true (session_send (&s, ping));
+  assert_bytes_hex (g_ptr_array_index (s.sent, 0), PONG);
+  g_ptr_array_set_size (s.sent, 0);
+  g_assert_cmpuint (fa.calls, ==, 1);
+
+  g_task_return_int (fa.held, HD_RPC_AUTH_ALLOWED);
+  g_clear_object (&fa.held);
+  drain_main_context ();
+  take_ok_reply (&s, HD_PROC_AUTH_POLKIT, 1, &rep);
+  reply_clear (&rep);
+  session_open (&s);
+  session_clear (&s);
+  fake_authority_clear (&fa);
+}
+
+/* The client goes while polkit is still thinking: the check is cancelled,
+ * and its answer, whenever it comes, goes nowhere. */
+static void
+test_auth_disconnect_pending (void)
+{
+  const int answers[] = { HD_RPC_AUTH_ALLOWED, HD_RPC_AUTH_DENIED, -1 };
+
+  for (guint i = 0; i < G_N_ELEMENTS (answers); i++)
+    {
+      FakeAuthority fa = { .hold = TRUE };
+      GCancellable *cancellable;
+      Session s;
+
+      auth_session_init (&s, &fa);
+      g_assert_true (session_call (&s, HD_PROC_AUTH_POLKIT, 1, NULL));
+      drain_main_context ();
+      g_assert_nonnull (fa.held);
+      cancellable = g_task_get_cancellable (fa.held);
+      g_assert_false (g_cancellable_is_cancelled (cancellable));
+      session_clear (&s);       /* frees the connection and what it sent */
+      g_assert_true (g_cancellable_is_cancelled (cancellable));
+      if (answers[i] < 0)
+        g_task_return_new_error (fa.held, G_IO_ERROR, G_IO_ERROR_CANCELLED, "cancelled");
+      else
+        g_task_return_int (fa.held, answers[i]);
+      g_clear_object (&fa.held);
+      drain_main_context ();
+      fake_authority_clear (&fa);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -911,6 +1241,15 @@ main (int argc, char **argv)
       g_test_add_func ("/dispatch/trailing-bytes", test_dispatch_trailing_bytes);
       g_test_add_func ("/dispatch/close", test_dispatch_close);
       g_test_add_func ("/dispatch/many", test_dispatch_many);
+      g_test_add_func ("/auth/list", test_auth_list);
+      g_test_add_func ("/auth/required", test_auth_required);
+      g_test_add_func ("/auth/allowed", test_auth_allowed);
+      g_test_add_func ("/auth/refused", test_auth_refused);
+      g_test_add_func ("/auth/no-authority", test_auth_no_authority);
+      g_test_add_func ("/auth/no-start-time", test_auth_no_start_time);
+      g_test_add_func ("/auth/not-required", test_auth_not_required);
+      g_test_add_func ("/auth/pending", test_auth_pending);
+      g_test_add_func ("/auth/disconnect-pending", test_auth_disconnect_pending);
     }
   {
     int ret = g_test_run ();

@@ -142,17 +142,34 @@ main (int argc, char **argv)
   gboolean verbose = FALSE;
   int handshake_timeout = 30;
   int n_activated;
+
+  setlocale (LC_ALL, "");
+  /* HOSTDEVD_LOCALEDIR: the translations of a build tree, before install
+   * (the test of the Korean messages uses it). */
+  bindtextdomain (GETTEXT_PACKAGE, g_getenv ("HOSTDEVD_LOCALEDIR") != NULL ?
+                  g_getenv ("HOSTDEVD_LOCALEDIR") : LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+
+  /* The defaults are paths of this build: formatted into the translated
+   * text, which GOption then looks up again (and finds as it is). */
+  g_autofree char *help_rw = g_strdup_printf (_("The read-write libvirt socket (default %s)"), DEFAULT_RW_SOCKET);
+  g_autofree char *help_ro = g_strdup_printf (_("The read-only libvirt socket (default %s)"), DEFAULT_RO_SOCKET);
+  g_autofree char *help_state = g_strdup_printf (_("Where the journal of detached devices lives (default %s)"),
+                                                 DEFAULT_STATE_DIR);
+  g_autofree char *help_assignments = g_strdup_printf (_("Where assignments made through hostdevd are kept "
+                                                         "(default %s)"), DEFAULT_ASSIGNMENTS_DIR);
   const GOptionEntry entries[] = {
     { "socket", 0, 0, G_OPTION_ARG_FILENAME, &rw_socket,
-      N_("The read-write libvirt socket (default " DEFAULT_RW_SOCKET ")"), N_("PATH") },
+      help_rw, N_("PATH") },
     { "ro-socket", 0, 0, G_OPTION_ARG_FILENAME, &ro_socket,
-      N_("The read-only libvirt socket (default " DEFAULT_RO_SOCKET ")"), N_("PATH") },
+      help_ro, N_("PATH") },
     { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &state_dir,
-      N_("Where the journal of detached devices lives (default " DEFAULT_STATE_DIR ")"), N_("DIR") },
+      help_state, N_("DIR") },
     { "handshake-timeout", 0, 0, G_OPTION_ARG_INT, &handshake_timeout,
       N_("Drop clients that have not opened a connection after this many seconds"), N_("SECONDS") },
     { "assignments-dir", 0, 0, G_OPTION_ARG_FILENAME, &assignments_dir,
-      N_("Where assignments made through hostdevd are kept (default " DEFAULT_ASSIGNMENTS_DIR ")"), N_("DIR") },
+      help_assignments, N_("DIR") },
     { "libvirt-uri", 0, 0, G_OPTION_ARG_STRING_ARRAY, &libvirt_uris,
       N_("Follow the domains of this libvirt connection (repeatable; default qemu:///system, and "
          "xen:///system on Xen)"), N_("URI") },
@@ -164,14 +181,6 @@ main (int argc, char **argv)
     { "version", 0, 0, G_OPTION_ARG_NONE, &version, N_("Print the version and exit"), NULL },
     { NULL }
   };
-
-  setlocale (LC_ALL, "");
-  /* HOSTDEVD_LOCALEDIR: the translations of a build tree, before install
-   * (the test of the Korean messages uses it). */
-  bindtextdomain (GETTEXT_PACKAGE, g_getenv ("HOSTDEVD_LOCALEDIR") != NULL ?
-                  g_getenv ("HOSTDEVD_LOCALEDIR") : LOCALEDIR);
-  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
-  textdomain (GETTEXT_PACKAGE);
 
   context = g_option_context_new (NULL);
   g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);

@@ -115,7 +115,7 @@ hd_xml_read (const char *data, gsize len, const char *url, const char *root,
   if (len > HD_XML_READ_MAX)
     {
       g_set_error (error, HD_ERROR, HD_ERROR_XML,
-                   _("XML document is too large: %" G_GSIZE_FORMAT " bytes, the limit is %d"),
+                   _("XML document is too large: %zu bytes, the limit is %d"),
                    len, HD_XML_READ_MAX);
       return NULL;
     }

@@ -18,6 +18,9 @@
 # by `hostdevd.run=PATH` on the kernel command line runs as `PATH /out` with
 # HOSTDEVD_VM_GUEST=1; its exit status is written to /out/exit-status and the
 # guest powers off.  Without hostdevd.run= an interactive shell runs on ttyS0.
+# With hostdevd.systemd=1 as well, /out/dest (a `meson install --destdir`) is
+# copied over the root and systemd becomes PID 1, running the command as the
+# service hostdevd-vm.service (test-vm.py --systemd).
 #
 # Exit status 77: no usable kernel or busybox (the caller should skip).
 set -eu
@@ -184,6 +187,43 @@ hostname hostdevd-vm
 ip link set lo up 2>/dev/null
 cd /
 run=$1
+if grep -qw hostdevd.systemd=1 /proc/cmdline && [ -n "$run" ]; then
+    # systemd as PID 1: what `meson install --destdir /out/dest` laid out
+    # goes over the (overlay) root, the sockets are enabled through their
+    # [Install] sections, and $run runs as a service of its own; its exit
+    # status goes to /out/exit-status and the guest powers off.
+    # tar, not cp: /lib is a symlink to usr/lib here, a directory in dest.
+    tar -C /out/dest -cf - . | tar -C / -xf - --keep-directory-symlink
+    # The host root may be a container's: systemd must see a VM, and read
+    # its settings from the kernel command line as it does on one.
+    rm -f /.dockerenv /run/.containerenv
+    mkdir -p /etc/systemd/system
+    cat > /etc/systemd/system/hostdevd-vm.service <<UNIT
+[Unit]
+Description=hostdevd VM checks
+After=sysinit.target sockets.target dbus.socket
+SuccessAction=poweroff-force
+FailureAction=poweroff-force
+[Service]
+Type=oneshot
+Environment=HOSTDEVD_VM_GUEST=1 HOME=/root LANG=C.UTF-8
+ExecStart=$run /out
+ExecStopPost=/bin/sh -c 'echo \$EXIT_STATUS > /out/exit-status; sync'
+StandardOutput=journal+console
+StandardError=journal+console
+TimeoutStartSec=infinity
+UNIT
+    cat > /etc/systemd/system/hostdevd-vm.target <<UNIT
+[Unit]
+Description=hostdevd VM checks under systemd
+Requires=sysinit.target sockets.target hostdevd-vm.service
+After=sysinit.target sockets.target
+AllowIsolate=yes
+UNIT
+    systemctl enable hostdevd.socket hostdevd-ro.socket
+    echo "hostdevd-vm: systemd as PID 1, running $run as hostdevd-vm.service"
+    exec /lib/systemd/systemd --unit=hostdevd-vm.target
+fi
 if [ -n "$run" ]; then
     echo "hostdevd-vm: running $run /out"
     if [ -x "$run" ]; then

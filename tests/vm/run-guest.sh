@@ -23,7 +23,8 @@
 #
 # Environment: HOSTDEVD_VM_TIMEOUT (seconds, default 300), HOSTDEVD_VM_CACHE
 # (initramfs cache dir, default /tmp/hostdevd-vm-cache-$UID), HOSTDEVD_VM_KERNEL
-# (kernel version), HOSTDEVD_VM_QEMU (binary, default qemu-system-x86_64).
+# (kernel version), HOSTDEVD_VM_QEMU (binary, default qemu-system-x86_64),
+# HOSTDEVD_VM_APPEND (more kernel command line).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -67,6 +68,8 @@ elif [ $rc -ne 0 ]; then
 fi
 
 append="console=ttyS0 panic=-1 quiet intel_iommu=on"
+# HOSTDEVD_VM_APPEND: more of the guest kernel's command line.
+append="$append ${HOSTDEVD_VM_APPEND:-}"
 if [ "$script" != --shell ]; then
     script=$(realpath "$script")
     case $script in

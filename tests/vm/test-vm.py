@@ -32,6 +32,14 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 RUN_GUEST = os.path.join(HERE, "run-guest.sh")
 GUEST = os.path.join(HERE, "checks-guest.py")
+GUEST_SYSTEMD = os.path.join(HERE, "checks-systemd.py")
+# systemd as PID 1 in the guest: no fstab of this machine, none of its
+# services that want its own disks or hardware; the name guestlib expects.
+SYSTEMD_APPEND = ("hostdevd.systemd=1 fstab=no systemd.hostname=hostdevd-vm systemd.show_status=0 "
+                  "systemd.mask=apparmor.service systemd.mask=lvm2-monitor.service "
+                  "systemd.mask=lvm2-lvmpolld.socket systemd.mask=blk-availability.service "
+                  "systemd.mask=dm-event.socket systemd.mask=systemd-timesyncd.service "
+                  "systemd.mask=systemd-pstore.service")
 EXIT_SKIP = 77
 # Passed on to hostdevd in the guest, so a sanitizer build keeps its options.
 ENV_FOR_DAEMON = ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "G_DEBUG", "G_SLICE")
@@ -143,6 +151,9 @@ def main():
     ap.add_argument("hostdevd")
     ap.add_argument("--hostdevctl", help="also check hostdevctl in the guest")
     ap.add_argument("--keep", metavar="DIR", help="the guest's /out (default: a temporary directory)")
+    ap.add_argument("--systemd", metavar="BUILDDIR",
+                    help="install BUILDDIR into the guest (meson install --destdir) and run "
+                         "checks-systemd.py there with systemd as PID 1")
     args = ap.parse_args()
 
     outdir = args.keep or tempfile.mkdtemp(prefix="hostdevd-vm-")
@@ -158,10 +169,21 @@ def main():
 
     env = dict(os.environ)
     env.setdefault("HOSTDEVD_VM_TIMEOUT", "540")
+    guest = GUEST
+    if args.systemd:
+        dest = os.path.join(outdir, "dest")
+        shutil.rmtree(dest, ignore_errors=True)
+        r = subprocess.run(["meson", "install", "-C", args.systemd, "--no-rebuild", "--quiet",
+                            "--destdir", dest], capture_output=True, text=True)
+        if r.returncode != 0:
+            print("not ok - meson install --destdir failed:\n" + r.stdout + r.stderr)
+            return 1
+        env["HOSTDEVD_VM_APPEND"] = SYSTEMD_APPEND
+        guest = GUEST_SYSTEMD
     agent = QmpAgent(outdir)
     agent.start()
     start = time.monotonic()
-    rc = subprocess.call([RUN_GUEST, GUEST, outdir], env=env, stdin=subprocess.DEVNULL)
+    rc = subprocess.call([RUN_GUEST, guest, outdir], env=env, stdin=subprocess.DEVNULL)
     elapsed = time.monotonic() - start
     agent.stopping.set()
     agent.join(5)

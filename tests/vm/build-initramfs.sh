@@ -197,6 +197,12 @@ if grep -qw hostdevd.systemd=1 /proc/cmdline && [ -n "$run" ]; then
     # The host root may be a container's: systemd must see a VM, and read
     # its settings from the kernel command line as it does on one.
     rm -f /.dockerenv /run/.containerenv
+    # systemd mounts its own /tmp: the checks (and the guestlib and
+    # hdtest they import) run from a copy under /run.
+    tests=$(dirname "$(dirname "$run")")
+    mkdir -p /run/hostdevd-vm/tests
+    cp -a "$tests/vm" "$tests/integration" /run/hostdevd-vm/tests/
+    run=/run/hostdevd-vm/tests/vm/$(basename "$run")
     mkdir -p /etc/systemd/system
     cat > /etc/systemd/system/hostdevd-vm.service <<UNIT
 [Unit]

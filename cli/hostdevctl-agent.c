@@ -99,3 +99,9 @@ hd_ctl_agent_close (HdCtlAgent *agent)
   g_spawn_close_pid (agent->pid);
   g_free (agent);
 }
+
+gboolean
+hd_ctl_is_interactive (gboolean no_ask)
+{
+  return !no_ask && isatty (STDIN_FILENO);
+}

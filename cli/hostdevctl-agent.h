@@ -14,6 +14,10 @@ typedef struct _HdCtlAgent HdCtlAgent;
  * can be had (not installed, not startable): the call then goes ahead, and
  * polkit answers without asking. */
 HdCtlAgent *hd_ctl_agent_open (void);
+
+/* Whether polkit may ask the caller: only a person who can answer (stdin a
+ * terminal) and who did not say --no-ask. */
+gboolean hd_ctl_is_interactive (gboolean no_ask);
 void hd_ctl_agent_close (HdCtlAgent *agent);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HdCtlAgent, hd_ctl_agent_close)
 

@@ -23,14 +23,6 @@ stub_driver (const char *name)
   return name;
 }
 
-/* Let polkit ask only a person who can answer: stdin a terminal, and not
- * told otherwise. */
-static gboolean
-is_interactive (gboolean no_ask)
-{
-  return !no_ask && isatty (STDIN_FILENO);
-}
-
 static GVariant *
 build_options (const char *driver, gboolean group, gboolean force, gboolean interactive)
 {
@@ -95,10 +87,10 @@ hd_ctl_cmd_detach (HdCtl *ctl, int argc, char **argv)
   name = prepare (ctl, argv[1], &dev, &error);
   if (name == NULL)
     return hd_ctl_fail (error);
-  if (is_interactive (no_ask))
+  if (hd_ctl_is_interactive (no_ask))
     agent = hd_ctl_agent_open ();
   if (!hd_dbus_manager_call_detach_sync (ctl->manager, name,
-                                         build_options (driver, group, force, is_interactive (no_ask)),
+                                         build_options (driver, group, force, hd_ctl_is_interactive (no_ask)),
                                          &devices, NULL, &error))
     return hd_ctl_fail (error);
 
@@ -138,10 +130,10 @@ hd_ctl_cmd_reattach (HdCtl *ctl, int argc, char **argv)
   /* Read before the call: the daemon forgets it once the device is back. */
   if (hd_dbus_device_get_detached (dev))
     original = hd_dbus_device_dup_original_driver (dev);
-  if (is_interactive (no_ask))
+  if (hd_ctl_is_interactive (no_ask))
     agent = hd_ctl_agent_open ();
   if (!hd_dbus_manager_call_re_attach_sync (ctl->manager, name,
-                                            build_options (NULL, FALSE, FALSE, is_interactive (no_ask)),
+                                            build_options (NULL, FALSE, FALSE, hd_ctl_is_interactive (no_ask)),
                                             NULL, &error))
     return hd_ctl_fail (error);
 
@@ -176,10 +168,10 @@ hd_ctl_cmd_reset (HdCtl *ctl, int argc, char **argv)
   name = prepare (ctl, argv[1], &dev, &error);
   if (name == NULL)
     return hd_ctl_fail (error);
-  if (is_interactive (no_ask))
+  if (hd_ctl_is_interactive (no_ask))
     agent = hd_ctl_agent_open ();
   if (!hd_dbus_manager_call_reset_sync (ctl->manager, name,
-                                        build_options (NULL, FALSE, force, is_interactive (no_ask)),
+                                        build_options (NULL, FALSE, force, hd_ctl_is_interactive (no_ask)),
                                         &method, NULL, &error))
     return hd_ctl_fail (error);
 

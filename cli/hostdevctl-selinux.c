@@ -3,8 +3,6 @@
  * guides).  The daemon decides and does it; polkit guards it. */
 #include "config.h"
 
-#include <unistd.h>
-
 #include <glib/gi18n.h>
 
 #include "hostdevctl-agent.h"
@@ -31,7 +29,7 @@ hd_ctl_cmd_set_virt_use_sysfs (HdCtl *ctl, int argc, char **argv)
     return status;
   if (!hd_ctl_connect (ctl, &error) || (manager = hd_ctl_get_manager (ctl, &error)) == NULL)
     return hd_ctl_fail (error);
-  interactive = !no_ask && isatty (STDIN_FILENO);
+  interactive = hd_ctl_is_interactive (no_ask);
   g_variant_dict_init (&options, NULL);
   if (interactive)
     {

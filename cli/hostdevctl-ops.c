@@ -2,8 +2,6 @@
  * decides whether it may); this file builds the options and reports. */
 #include "config.h"
 
-#include <unistd.h>
-
 #include <glib/gi18n.h>
 
 #include "hostdevctl-agent.h"

@@ -10,8 +10,8 @@
 
 #include "host-readiness-private.h"
 
+#include <glib/gstdio.h>
 #include <string.h>
-#include <unistd.h>
 
 
 /* ---- reading below the root ---- */
@@ -52,9 +52,13 @@ gboolean
 hd_readiness_exists (const char *root, const char *rel)
 {
   g_autofree char *path = hd_readiness_path (root, rel);
+  GStatBuf st;
 
-  /* F_OK: the ACPI tables are root-only files, but anyone may see them */
-  return access (path, F_OK) == 0;
+  /* stat, not access (F_OK): the kernel asks the device cgroup even for
+   * F_OK on a device node, so under the unit's DevicePolicy=closed an
+   * existing /dev/vfio/vfio would look missing.  (The ACPI tables are
+   * root-only files; stat needs no permission on them either.) */
+  return g_stat (path, &st) == 0;
 }
 
 HdReadinessCheck *

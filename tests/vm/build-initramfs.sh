@@ -197,12 +197,18 @@ if grep -qw hostdevd.systemd=1 /proc/cmdline && [ -n "$run" ]; then
     # The host root may be a container's: systemd must see a VM, and read
     # its settings from the kernel command line as it does on one.
     rm -f /.dockerenv /run/.containerenv
-    # systemd mounts its own /tmp: the checks (and the guestlib and
-    # hdtest they import) run from a copy under /run.
+    # The checks (and the guestlib and hdtest they import) run from a copy
+    # under /run: the checkout may be under /tmp, and the guest's /tmp is
+    # its own, as on a VM.  Otherwise systemd-tmpfiles-setup empties the
+    # host's /tmp at boot (tmp.conf's "D /tmp"): through the overlay it
+    # only hides the files, but it walks all of them over 9p (minutes on
+    # a busy /tmp) and takes the checkout away from under the checks.
     tests=$(dirname "$(dirname "$run")")
     mkdir -p /run/hostdevd-vm/tests
     cp -a "$tests/vm" "$tests/integration" /run/hostdevd-vm/tests/
     run=/run/hostdevd-vm/tests/vm/$(basename "$run")
+    mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp
+    mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /var/tmp
     mkdir -p /etc/systemd/system
     cat > /etc/systemd/system/hostdevd-vm.service <<UNIT
 [Unit]

@@ -172,7 +172,7 @@ static const GOptionEntry no_entries[] = { { NULL } };
 static const GOptionEntry main_entries[] = {
   { "no-color", 0, 0, G_OPTION_ARG_NONE, NULL,
     N_("Never colour the output (colour is used only on a terminal, and not when NO_COLOR is set)"), NULL },
-  { "help", 'h', 0, G_OPTION_ARG_NONE, NULL, N_("Show this help; 'hostdevctl COMMAND --help' shows a command's"), NULL },
+  { "help", 'h', 0, G_OPTION_ARG_NONE, NULL, N_("Show this help"), NULL },
   { "version", 0, 0, G_OPTION_ARG_NONE, NULL, N_("Print the version"), NULL },
   { NULL }
 };
@@ -276,18 +276,29 @@ static void
 print_main_help (FILE *stream)
 {
   g_autoptr(GString) out = g_string_new (NULL);
+  guint width = 0;
 
   g_string_append_printf (out, "%s\n\n%s\n\n%s\n",
                           _("Usage: hostdevctl [--no-color] COMMAND [OPTION…] [DEVICE]"),
                           _("Manage the assignment of PCI devices to virtual machines, through hostdevd."),
                           _("Commands:"));
-  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
-    {
-      g_autofree char *spec = g_strdup_printf ("%s%s%s", commands[i].name,
-                                               commands[i].operands ? " " : "",
-                                               commands[i].operands ? commands[i].operands : "");
-      g_string_append_printf (out, "  %-17s %s\n", spec, _(commands[i].summary));
-    }
+  for (guint pass = 0; pass < 2; pass++)
+    for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+      {
+        g_autofree char *spec = g_strdup_printf ("%s%s%s", commands[i].name,
+                                                 commands[i].operands ? " " : "",
+                                                 commands[i].operands ? commands[i].operands : "");
+        guint len = hd_text_width (spec);
+
+        /* the first pass measures the column, the second writes */
+        if (pass == 0)
+          {
+            width = MAX (width, len);
+            continue;
+          }
+        g_string_append_printf (out, "  %s%*s  ", spec, (int) (width - len), "");
+        append_wrapped (out, _(commands[i].summary), 2 + width + 2);
+      }
   g_string_append_printf (out, "\n%s\n",
                           _("DEVICE is a libvirt node-device name (pci_0000_01_00_0) or a PCI address\n"
                             "(0000:01:00.0, or 01:00.0 in PCI domain 0)."));

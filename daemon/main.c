@@ -5,6 +5,7 @@
 
 #include <locale.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -80,6 +81,21 @@ start_watchdog (void)
     g_timeout_add (MAX (usec / 2000, 1), on_watchdog, NULL);
 }
 
+/* The directory systemd made for the unit ($RUNTIME_DIRECTORY from
+ * RuntimeDirectory=, $STATE_DIRECTORY from StateDirectory=) is the one
+ * its sandbox lets hostdevd write to, whatever prefix this build has
+ * (/usr/local's state lives in /var/local).  Outside systemd, or with a
+ * list of several, the build's own path. */
+static char *
+default_dir (const char *variable, const char *subdir, const char *fallback)
+{
+  const char *dir = g_getenv (variable);
+
+  if (dir == NULL || !g_path_is_absolute (dir) || strchr (dir, ':') != NULL)
+    return g_strdup (fallback);
+  return g_build_filename (dir, subdir, NULL);
+}
+
 /* A thousand idle clients must not lock out the next one: take every
  * descriptor the hard limit allows. */
 static void
@@ -151,14 +167,18 @@ main (int argc, char **argv)
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 
+  g_autofree char *default_state_dir = default_dir ("RUNTIME_DIRECTORY", NULL, DEFAULT_STATE_DIR);
+  g_autofree char *default_assignments_dir = default_dir ("STATE_DIRECTORY", "assignments",
+                                                          DEFAULT_ASSIGNMENTS_DIR);
+
   /* The defaults are paths of this build: formatted into the translated
    * text, which GOption then looks up again (and finds as it is). */
   g_autofree char *help_rw = g_strdup_printf (_("The read-write libvirt socket (default %s)"), DEFAULT_RW_SOCKET);
   g_autofree char *help_ro = g_strdup_printf (_("The read-only libvirt socket (default %s)"), DEFAULT_RO_SOCKET);
   g_autofree char *help_state = g_strdup_printf (_("Where the journal of detached devices lives (default %s)"),
-                                                 DEFAULT_STATE_DIR);
+                                                 default_state_dir);
   g_autofree char *help_assignments = g_strdup_printf (_("Where assignments made through hostdevd are kept "
-                                                         "(default %s)"), DEFAULT_ASSIGNMENTS_DIR);
+                                                         "(default %s)"), default_assignments_dir);
   const GOptionEntry entries[] = {
     { "socket", 0, 0, G_OPTION_ARG_FILENAME, &rw_socket,
       help_rw, N_("PATH") },
@@ -167,7 +187,7 @@ main (int argc, char **argv)
     { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &state_dir,
       help_state, N_("DIR") },
     { "handshake-timeout", 0, 0, G_OPTION_ARG_INT, &handshake_timeout,
-      N_("Drop clients that have not opened a connection after this many seconds"), N_("SECONDS") },
+      N_("Drop clients that have not opened a connection after this many seconds (default 30)"), N_("SECONDS") },
     { "assignments-dir", 0, 0, G_OPTION_ARG_FILENAME, &assignments_dir,
       help_assignments, N_("DIR") },
     { "libvirt-uri", 0, 0, G_OPTION_ARG_STRING_ARRAY, &libvirt_uris,
@@ -204,7 +224,7 @@ main (int argc, char **argv)
   if (ro_socket == NULL)
     ro_socket = g_strdup (DEFAULT_RO_SOCKET);
   if (state_dir == NULL)
-    state_dir = g_strdup (DEFAULT_STATE_DIR);
+    state_dir = g_steal_pointer (&default_state_dir);
   raise_fd_limit ();
 
   loop = g_main_loop_new (NULL, FALSE);
@@ -255,7 +275,7 @@ main (int argc, char **argv)
   if (!no_dbus)
     {
       dbus = hd_dbus_service_new (inventory, engine,
-                                  assignments_dir != NULL ? assignments_dir : DEFAULT_ASSIGNMENTS_DIR, &error);
+                                  assignments_dir != NULL ? assignments_dir : default_assignments_dir, &error);
       if (dbus == NULL)
         {
           g_printerr ("%s\n", error->message);

@@ -170,7 +170,8 @@ def check_hostdevctl(program, page):
         documented |= tag_options(tag)
     offered = help_options(main_help, ("Options:",))
 
-    commands = [line.split()[0] for line in help_section(main_help, "Commands:")]
+    # one command per line at two spaces; its wrapped summary is indented further
+    commands = [line.split()[0] for line in help_section(main_help, "Commands:") if not line.startswith("   ")]
     if not commands:
         fail("hostdevctl --help lists no commands")
     blocks = {}

@@ -6,6 +6,8 @@
 # 2. the sandbox: systemd-analyze security --offline=true, exposure <= 2.0;
 # 3. the sockets are virtnodedevd's, at the paths hostdevd uses when it
 #    is not socket-activated, with libvirt's modes;
+# 3b. the unit's RuntimeDirectory= and StateDirectory= are where hostdevd
+#    writes under systemd;
 # 4. D-Bus activation names the bus name hostdevd owns and its service.
 set -eu
 built=$1
@@ -44,6 +46,17 @@ grep -qx 'SocketMode=0666' "$src/hostdevd-ro.socket" || fail "read-only socket m
 grep -qx 'Service=hostdevd.service' "$built/hostdevd.socket" || fail "hostdevd.socket starts something else"
 grep -qx 'Service=hostdevd.service' "$src/hostdevd-ro.socket" || fail "hostdevd-ro.socket starts something else"
 echo "ok - sockets: $rw ($(sed -n 's/^SocketMode=//p' "$built/hostdevd.socket")), $ro (0666)"
+
+# 3b. the directories: what systemd makes for the unit is where hostdevd
+# writes under it (the sandbox allows nothing else), whatever the prefix
+runtime=$(sed -n 's/^RuntimeDirectory=//p' "$built/hostdevd.service")
+state=$(sed -n 's/^StateDirectory=//p' "$built/hostdevd.service")
+[ "$runtime" = hostdevd ] && [ "$state" = hostdevd ] || fail "RuntimeDirectory=$runtime StateDirectory=$state"
+help=$(LANG=C RUNTIME_DIRECTORY=/run/$runtime STATE_DIRECTORY=/var/lib/$state "$hostdevd" --help)
+echo "$help" | grep -q "default /run/$runtime)" || fail "--state-dir does not follow \$RUNTIME_DIRECTORY: $help"
+echo "$help" | grep -q "default /var/lib/$state/assignments)" ||
+    fail "--assignments-dir does not follow \$STATE_DIRECTORY: $help"
+echo "ok - the journal in \$RUNTIME_DIRECTORY, the assignments in \$STATE_DIRECTORY/assignments"
 
 # 4. D-Bus activation
 grep -qx 'Name=org.hostdevd1' "$src/org.hostdevd1.service" || fail "activation file names another bus name"

@@ -25,6 +25,8 @@ E1000E_NAME = "pci_0000_01_00_0"
 RW = "/run/libvirt/virtnodedevd-sock"
 RO = "/run/libvirt/virtnodedevd-sock-ro"
 UNITS = ("hostdevd.service", "hostdevd.socket", "hostdevd-ro.socket")
+HOSTDEV = ("<hostdev mode='subsystem' type='pci' managed='yes'><source>"
+           "<address domain='0x0000' bus='0x01' slot='0x00' function='0x0'/></source></hostdev>")
 OUT = sys.argv[1]
 
 
@@ -142,6 +144,29 @@ with check("a D-Bus call to org.hostdevd1 starts hostdevd.service (D-Bus activat
             "Version", timeout=120)
     expect(r.returncode == 0 and r.stdout.startswith('s "'), "busctl: %s%s" % (r.stdout, r.stderr))
     expect(active("hostdevd.service") == "active", "hostdevd.service is " + active("hostdevd.service"))
+
+with check("Assign in the sandbox: the e1000e detached for a domain, the assignment kept in "
+           "StateDirectory= (/var/lib/hostdevd) across a restart; Release gives it back"):
+    def manager(method, signature, *args):
+        r = run("busctl", "call", "--json=short", "org.hostdevd1", "/org/hostdevd1/Manager",
+                "org.hostdevd1.Manager", method, signature, *args, timeout=120)
+        expect(r.returncode == 0, "%s: %s%s" % (method, r.stdout, r.stderr))
+        return json.loads(r.stdout)["data"]
+
+    def assigned():
+        r = run("busctl", "get-property", "--json=short", "org.hostdevd1", "/org/hostdevd1/Manager",
+                "org.hostdevd1.Manager", "Assignments", check=True)
+        return sorted((a[0], a[1]) for a in json.loads(r.stdout)["data"])
+
+    record = "/var/lib/hostdevd/assignments/hd-sd.assignment"
+    manager("Assign", "ssa{sv}", "hd-sd", HOSTDEV, "0")
+    wait_driver(E1000E, "vfio-pci")
+    expect(os.path.exists(record), "no %s: %s" % (record, os.listdir("/var/lib/hostdevd")))
+    run("systemctl", "restart", "hostdevd.service", check=True)
+    wait_for(lambda: ("hd-sd", "hostdevd") in assigned(), 30, "hd-sd in Assignments after the restart")
+    manager("Release", "sa{sv}", "hd-sd", "0")
+    wait_driver(E1000E, "e1000e")
+    expect(not os.path.exists(record), record + " is still there after Release")
 
 with check("stopping the service and its sockets: a clean exit, the sockets removed"):
     run("systemctl", "stop", *UNITS, check=True)

@@ -71,7 +71,7 @@ check = checks.check
 sanitizer_dropin()
 
 with check("systemd is PID 1; hostdevd.socket and hostdevd-ro.socket listen on virtnodedevd's paths "
-           "(enabled by their [Install]); nothing has started hostdevd.service"):
+           "(enabled by their [Install]); tmpfiles made its directories; nothing has started hostdevd.service"):
     with open("/proc/1/comm") as f:
         expect(f.read().strip() == "systemd", "PID 1 is not systemd")
     for unit in ("hostdevd.socket", "hostdevd-ro.socket"):
@@ -83,6 +83,10 @@ with check("systemd is PID 1; hostdevd.socket and hostdevd-ro.socket listen on v
         unit_mode = int(re.search(r"^SocketMode=(\d+)$", f.read(), re.M).group(1), 8)
     expect(rw_mode == unit_mode, "%s has mode %o, its unit says %o" % (RW, rw_mode, unit_mode))
     expect(stat.S_IMODE(os.stat(RO).st_mode) == 0o666, "%s is not 0666" % RO)
+    # made at boot by systemd-tmpfiles from hostdevd.conf, before hostdevd ever ran
+    for d in ("/run/hostdevd", "/var/lib/hostdevd", "/var/lib/hostdevd/assignments"):
+        expect(os.path.isdir(d) and stat.S_IMODE(os.stat(d).st_mode) == 0o700,
+               "tmpfiles did not make %s 0700" % d)
 
 with check("systemd-analyze verify on the installed units, man pages included; the sandbox's exposure <= 2.0"):
     r = run("systemd-analyze", "verify", *("/lib/systemd/system/" + u for u in UNITS))

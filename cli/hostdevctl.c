@@ -35,9 +35,8 @@ static const HdCtlCommand commands[] = {
   { "tree", NULL,
     N_("Show the devices as a tree, from computer down"),
     N_("Prints the devices as 'virsh nodedev-list --tree' does (without its\n"
-       "trailing blanks), each PCI function\n"
-       "followed by the driver bound now in parentheses, and by 'detached' when\n"
-       "hostdevd holds it on a stub driver."),
+       "trailing blanks), each PCI function followed by the driver bound now in\n"
+       "parentheses, and by 'detached' when hostdevd holds it on a stub driver."),
     N_("hostdevctl tree"),
     hd_ctl_cmd_tree },
   { "show", "DEVICE",

@@ -175,13 +175,44 @@ selinux_authorized (GObject *source, GAsyncResult *result, gpointer data)
   hd_dbus_selinux_ensure_async (selinux_done, job);
 }
 
-/* pci-stub and pciback need QEMU to write the device's sysfs files, which
- * SELinux refuses unless virt_use_sysfs is on; VFIO never needs it. */
-static gboolean
-needs_virt_use_sysfs (Job *job)
+/* Whether virt_use_sysfs must be turned on, in a thread: reading it may
+ * wait for the policy store's lock, which another client's rebuild holds
+ * for seconds, and the main loop (and the watchdog) must not wait. */
+static void
+read_virt_use_sysfs (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
 {
   g_autoptr(GError) error = NULL;
-  HdSelinuxState state;
+  HdSelinuxState state = hd_selinux_virt_use_sysfs_get (&error);
+
+  g_task_return_boolean (task, state.status == HD_SELINUX_STATUS_PRESENT &&
+                               (state.current != HD_SELINUX_VALUE_ON || state.pending != HD_SELINUX_VALUE_ON ||
+                                state.persistent == HD_SELINUX_VALUE_OFF));
+}
+
+static void
+virt_use_sysfs_read (GObject *source, GAsyncResult *result, gpointer data)
+{
+  Job *job = data;
+  g_autoptr(GHashTable) details = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), NULL))
+    {
+      reply_assigned (job);
+      return;
+    }
+  details = g_hash_table_new (g_str_hash, g_str_equal);
+  g_hash_table_insert (details, "domain", job->domain);
+  g_hash_table_insert (details, "boolean", (char *) HD_SELINUX_VIRT_USE_SYSFS);
+  hd_polkit_gate_check_async (job->service->gate, job->invocation, "org.hostdevd1.set-selinux-boolean",
+                              details, job->interactive, selinux_authorized, job);
+}
+
+/* pci-stub and pciback need QEMU to write the device's sysfs files, which
+ * SELinux refuses unless virt_use_sysfs is on; VFIO never needs it. */
+static void
+assign_finish (Job *job)
+{
+  g_autoptr(GTask) task = NULL;
   gboolean non_vfio = FALSE;
 
   for (guint i = 0; i < job->hostdevs->len; i++)
@@ -191,27 +222,12 @@ needs_virt_use_sysfs (Job *job)
       non_vfio |= h->driver != NULL && !g_str_equal (h->driver, "vfio");
     }
   if (!non_vfio)
-    return FALSE;
-  state = hd_selinux_virt_use_sysfs_get (&error);
-  return state.status == HD_SELINUX_STATUS_PRESENT &&
-         (state.current != HD_SELINUX_VALUE_ON || state.pending != HD_SELINUX_VALUE_ON ||
-          state.persistent == HD_SELINUX_VALUE_OFF);
-}
-
-static void
-assign_finish (Job *job)
-{
-  if (needs_virt_use_sysfs (job))
     {
-      g_autoptr(GHashTable) details = g_hash_table_new (g_str_hash, g_str_equal);
-
-      g_hash_table_insert (details, "domain", job->domain);
-      g_hash_table_insert (details, "boolean", (char *) HD_SELINUX_VIRT_USE_SYSFS);
-      hd_polkit_gate_check_async (job->service->gate, job->invocation, "org.hostdevd1.set-selinux-boolean",
-                                  details, job->interactive, selinux_authorized, job);
+      reply_assigned (job);
       return;
     }
-  reply_assigned (job);
+  task = g_task_new (NULL, NULL, virt_use_sysfs_read, job);
+  g_task_run_in_thread (task, read_virt_use_sysfs);
 }
 
 static void

@@ -54,6 +54,10 @@ struct _HdDsWorker {
   HdDsDeliver deliver;
   gpointer data;
   GDestroyNotify notify;
+  GThread *thread;
+  GMutex done_lock;
+  GCond done_cond;
+  gboolean done;              /* under done_lock: the worker has finished */
   /* Worker thread only: */
   virConnectPtr conn;
   guint gen;
@@ -101,6 +105,8 @@ worker_unref (HdDsWorker *w)
     return;
   g_async_queue_unref (w->requests);
   g_clear_pointer (&w->known, g_hash_table_unref);
+  g_mutex_clear (&w->done_lock);
+  g_cond_clear (&w->done_cond);
   g_free (w->uri);
   g_free (w);
 }
@@ -503,6 +509,10 @@ worker_thread (gpointer data)
   drop_connection (w);
   if (w->notify != NULL)
     w->notify (w->data);
+  g_mutex_lock (&w->done_lock);
+  w->done = TRUE;
+  g_cond_broadcast (&w->done_cond);
+  g_mutex_unlock (&w->done_lock);
   worker_unref (w);
   return NULL;
 }
@@ -521,14 +531,35 @@ hd_ds_worker_start (const char *uri, guint poll_ms, HdDsDeliver deliver_fn, gpoi
   w->notify = notify;
   w->lifecycle_id = -1;
   w->known = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_mutex_init (&w->done_lock);
+  g_cond_init (&w->done_cond);
   g_autofree char *name = g_strdup_printf ("hd-libvirt-%.5s", uri);
-  g_thread_unref (g_thread_new (name, worker_thread, worker_ref (w)));
+  w->thread = g_thread_new (name, worker_thread, worker_ref (w));
   return w;
 }
+
+/* A worker that finishes in time is joined: one still ending while the
+ * process exits races libcrypto's exit handler (libvirt's), which frees
+ * the same thread-local state as the thread's own destructor (a double
+ * free AddressSanitizer caught at SIGTERM).  One blocked in libvirt is
+ * not waited for longer. */
+#define WORKER_STOP_WAIT_US (2 * G_TIME_SPAN_SECOND)
 
 void
 hd_ds_worker_stop (HdDsWorker *w)
 {
+  gint64 deadline = g_get_monotonic_time () + WORKER_STOP_WAIT_US;
+  gboolean done;
+
   push (w, REQ_QUIT, 0, NULL, NULL);
+  g_mutex_lock (&w->done_lock);
+  while (!w->done && g_cond_wait_until (&w->done_cond, &w->done_lock, deadline))
+    ;
+  done = w->done;
+  g_mutex_unlock (&w->done_lock);
+  if (done)
+    g_thread_join (g_steal_pointer (&w->thread));
+  else
+    g_clear_pointer (&w->thread, g_thread_unref);
   worker_unref (w);
 }

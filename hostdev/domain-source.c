@@ -309,7 +309,8 @@ static void
 hd_domain_source_dispose (GObject *object)
 {
   HdDomainSource *self = HD_DOMAIN_SOURCE (object);
-  /* The workers end by themselves; one blocked in libvirt is not waited for. */
+  /* Each worker gets two seconds to end and is joined; one blocked in
+   * libvirt is not waited for longer (hd_ds_worker_stop). */
   for (guint i = 0; i < self->workers->len; i++)
     hd_ds_worker_stop (g_ptr_array_index (self->workers, i));
   g_ptr_array_set_size (self->workers, 0);

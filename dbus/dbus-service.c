@@ -310,7 +310,15 @@ on_name_acquired (GDBusConnection *connection, const char *name, gpointer data)
 static void
 on_name_lost (GDBusConnection *connection, const char *name, gpointer data)
 {
-  if (connection == NULL)
+  HdDBusService *self = data;
+
+  /* GDBus ends the process (SIGTERM, a clean stop) when the shared system
+   * bus connection closes: under systemd, the sockets and D-Bus activation
+   * start hostdevd again for the next client, with a fresh connection. */
+  if (connection == NULL && self->on_bus)
+    g_warning (_("Lost the system bus (dbus-daemon stopped): hostdevd stops; its sockets and D-Bus "
+                 "activation start it again"));
+  else if (connection == NULL)
     g_warning (_("Cannot connect to the system bus: the D-Bus API is not available"));
   else
     g_warning (_("Cannot own %s on the system bus (another hostdevd, or no bus policy for it): "

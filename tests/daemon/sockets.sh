@@ -1,7 +1,7 @@
 #!/bin/sh
 # The daemon's sockets: modes, a stale socket replaced, a live one or a
-# non-socket refused, and systemd socket activation.  Read-only on this
-# machine's devices.
+# non-socket refused, systemd socket activation, and a clean stop when the
+# system bus goes away.  Read-only on this machine's devices.
 #   sockets.sh HOSTDEVD
 set -eu
 
@@ -89,4 +89,49 @@ if command -v systemd-socket-activate >/dev/null; then
 else
     echo "ok 6 # SKIP systemd-socket-activate is not installed"
 fi
-echo "1..6"
+# The system bus goes away (dbus-daemon stopped): hostdevd says so and
+# stops cleanly, so that its sockets and D-Bus activation start a fresh
+# one, instead of serving on without its D-Bus API.
+if command -v dbus-daemon >/dev/null && command -v busctl >/dev/null; then
+    cat > "$tmp/bus.conf" <<EOF
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>unix:path=$tmp/bus</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/><allow own="*"/><allow send_destination="*"/><allow receive_sender="*"/>
+  </policy>
+</busconfig>
+EOF
+    dbus-daemon --config-file="$tmp/bus.conf" --nofork > "$tmp/bus.log" 2>&1 &
+    bus=$!
+    pids="$pids $bus"
+    i=0
+    until [ -S "$tmp/bus" ]; do
+        i=$((i + 1)); [ $i -lt 100 ] || fail "dbus-daemon did not start: $(cat "$tmp/bus.log")"; sleep 0.1
+    done
+    LANG=C DBUS_SYSTEM_BUS_ADDRESS="unix:path=$tmp/bus" "$hostdevd" --no-libvirt --state-dir "$tmp/state" \
+        --assignments-dir "$tmp/assignments" --socket "$tmp/sock" --ro-socket "$tmp/sock-ro" > "$tmp/log" 2>&1 &
+    pid=$!
+    pids="$pids $pid"
+    i=0
+    until busctl --address="unix:path=$tmp/bus" list 2>/dev/null | grep -q '^org\.hostdevd1 '; do
+        i=$((i + 1)); [ $i -lt 100 ] || fail "hostdevd did not take org.hostdevd1"; sleep 0.1
+    done
+    kill -TERM "$bus"
+    i=0
+    while kill -0 "$pid" 2>/dev/null; do
+        i=$((i + 1)); [ $i -lt 100 ] || fail "hostdevd serves on without its bus"; sleep 0.1
+    done
+    rc=0
+    wait "$pid" || rc=$?
+    [ "$rc" = 0 ] || fail "hostdevd exited with status $rc when the bus went away"
+    grep -q "Lost the system bus" "$tmp/log" || fail "hostdevd did not say that it lost the bus"
+    [ ! -e "$tmp/sock" ] || fail "sockets left behind"
+    echo "ok 7 the system bus goes away: a clean stop, said in the log"
+else
+    echo "ok 7 # SKIP dbus-daemon or busctl is not installed"
+fi
+echo "1..7"

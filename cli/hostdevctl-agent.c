@@ -101,7 +101,10 @@ hd_ctl_agent_close (HdCtlAgent *agent)
 }
 
 gboolean
-hd_ctl_is_interactive (gboolean no_ask)
+hd_ctl_agent_start (gboolean no_ask, HdCtlAgent **agent)
 {
-  return !no_ask && isatty (STDIN_FILENO);
+  if (no_ask || !isatty (STDIN_FILENO))
+    return FALSE;
+  *agent = hd_ctl_agent_open ();
+  return TRUE;
 }

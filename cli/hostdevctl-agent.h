@@ -16,8 +16,10 @@ typedef struct _HdCtlAgent HdCtlAgent;
 HdCtlAgent *hd_ctl_agent_open (void);
 
 /* Whether polkit may ask the caller: only a person who can answer (stdin a
- * terminal) and who did not say --no-ask. */
-gboolean hd_ctl_is_interactive (gboolean no_ask);
+ * terminal) and who did not say --no-ask.  If so, *@agent is the agent
+ * that asks (hd_ctl_agent_open), for the caller to keep until its call
+ * returns; the call's "interactive" option is the return value. */
+gboolean hd_ctl_agent_start (gboolean no_ask, HdCtlAgent **agent);
 void hd_ctl_agent_close (HdCtlAgent *agent);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HdCtlAgent, hd_ctl_agent_close)
 

@@ -67,6 +67,7 @@ hd_ctl_cmd_detach (HdCtl *ctl, int argc, char **argv)
   gboolean group = FALSE;
   gboolean force = FALSE;
   gboolean no_ask = FALSE;
+  gboolean interactive;
   const GOptionEntry entries[] = {
     { "driver", 0, 0, G_OPTION_ARG_STRING, &driver,
       N_("The stub driver: vfio (vfio-pci, the default), kvm (pci-stub) or xen (xen-pciback)"), N_("NAME") },
@@ -85,10 +86,9 @@ hd_ctl_cmd_detach (HdCtl *ctl, int argc, char **argv)
   name = prepare (ctl, argv[1], &dev, &error);
   if (name == NULL)
     return hd_ctl_fail (error);
-  if (hd_ctl_is_interactive (no_ask))
-    agent = hd_ctl_agent_open ();
+  interactive = hd_ctl_agent_start (no_ask, &agent);
   if (!hd_dbus_manager_call_detach_sync (ctl->manager, name,
-                                         build_options (driver, group, force, hd_ctl_is_interactive (no_ask)),
+                                         build_options (driver, group, force, interactive),
                                          &devices, NULL, &error))
     return hd_ctl_fail (error);
 
@@ -112,6 +112,7 @@ hd_ctl_cmd_reattach (HdCtl *ctl, int argc, char **argv)
   g_autoptr(HdCtlAgent) agent = NULL;
   g_autofree char *name = NULL;
   gboolean no_ask = FALSE;
+  gboolean interactive;
   const GOptionEntry entries[] = {
     { "no-ask", 0, 0, G_OPTION_ARG_NONE, &no_ask,
       N_("Never ask for a password; fail unless already authorized"), NULL },
@@ -128,10 +129,9 @@ hd_ctl_cmd_reattach (HdCtl *ctl, int argc, char **argv)
   /* Read before the call: the daemon forgets it once the device is back. */
   if (hd_dbus_device_get_detached (dev))
     original = hd_dbus_device_dup_original_driver (dev);
-  if (hd_ctl_is_interactive (no_ask))
-    agent = hd_ctl_agent_open ();
+  interactive = hd_ctl_agent_start (no_ask, &agent);
   if (!hd_dbus_manager_call_re_attach_sync (ctl->manager, name,
-                                            build_options (NULL, FALSE, FALSE, hd_ctl_is_interactive (no_ask)),
+                                            build_options (NULL, FALSE, FALSE, interactive),
                                             NULL, &error))
     return hd_ctl_fail (error);
 
@@ -152,6 +152,7 @@ hd_ctl_cmd_reset (HdCtl *ctl, int argc, char **argv)
   g_autofree char *method = NULL;
   gboolean force = FALSE;
   gboolean no_ask = FALSE;
+  gboolean interactive;
   const GOptionEntry entries[] = {
     { "force", 0, 0, G_OPTION_ARG_NONE, &force,
       N_("Reset even though the host uses the device"), NULL },
@@ -166,10 +167,9 @@ hd_ctl_cmd_reset (HdCtl *ctl, int argc, char **argv)
   name = prepare (ctl, argv[1], &dev, &error);
   if (name == NULL)
     return hd_ctl_fail (error);
-  if (hd_ctl_is_interactive (no_ask))
-    agent = hd_ctl_agent_open ();
+  interactive = hd_ctl_agent_start (no_ask, &agent);
   if (!hd_dbus_manager_call_reset_sync (ctl->manager, name,
-                                        build_options (NULL, FALSE, force, hd_ctl_is_interactive (no_ask)),
+                                        build_options (NULL, FALSE, force, interactive),
                                         &method, NULL, &error))
     return hd_ctl_fail (error);
 

@@ -17,7 +17,6 @@ hd_ctl_cmd_set_virt_use_sysfs (HdCtl *ctl, int argc, char **argv)
   GVariantDict options;
   gboolean no_ask = FALSE;
   gboolean changed = FALSE;
-  gboolean interactive;
   const GOptionEntry entries[] = {
     { "no-ask", 0, 0, G_OPTION_ARG_NONE, &no_ask,
       N_("Never ask for a password; fail unless already authorized"), NULL },
@@ -29,13 +28,9 @@ hd_ctl_cmd_set_virt_use_sysfs (HdCtl *ctl, int argc, char **argv)
     return status;
   if (!hd_ctl_connect (ctl, &error) || (manager = hd_ctl_get_manager (ctl, &error)) == NULL)
     return hd_ctl_fail (error);
-  interactive = hd_ctl_is_interactive (no_ask);
   g_variant_dict_init (&options, NULL);
-  if (interactive)
-    {
-      g_variant_dict_insert (&options, "interactive", "b", TRUE);
-      agent = hd_ctl_agent_open ();
-    }
+  if (hd_ctl_agent_start (no_ask, &agent))
+    g_variant_dict_insert (&options, "interactive", "b", TRUE);
   if (!hd_dbus_manager_call_enable_virt_use_sysfs_sync (manager, g_variant_dict_end (&options), &changed,
                                                         NULL, &error))
     return hd_ctl_fail (error);

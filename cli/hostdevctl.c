@@ -275,29 +275,27 @@ static void
 print_main_help (FILE *stream)
 {
   g_autoptr(GString) out = g_string_new (NULL);
+  g_autoptr(GPtrArray) specs = g_ptr_array_new_with_free_func (g_free);
   guint width = 0;
+
+  /* "name OPERANDS", the column as wide as the widest */
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    {
+      g_ptr_array_add (specs, g_strjoin (" ", commands[i].name, commands[i].operands, NULL));
+      width = MAX (width, hd_text_width (g_ptr_array_index (specs, i)));
+    }
 
   g_string_append_printf (out, "%s\n\n%s\n\n%s\n",
                           _("Usage: hostdevctl [--no-color] COMMAND [OPTION…] [DEVICE]"),
                           _("Manage the assignment of PCI devices to virtual machines, through hostdevd."),
                           _("Commands:"));
-  for (guint pass = 0; pass < 2; pass++)
-    for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
-      {
-        g_autofree char *spec = g_strdup_printf ("%s%s%s", commands[i].name,
-                                                 commands[i].operands ? " " : "",
-                                                 commands[i].operands ? commands[i].operands : "");
-        guint len = hd_text_width (spec);
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    {
+      const char *spec = g_ptr_array_index (specs, i);
 
-        /* the first pass measures the column, the second writes */
-        if (pass == 0)
-          {
-            width = MAX (width, len);
-            continue;
-          }
-        g_string_append_printf (out, "  %s%*s  ", spec, (int) (width - len), "");
-        append_wrapped (out, _(commands[i].summary), 2 + width + 2);
-      }
+      g_string_append_printf (out, "  %s%*s  ", spec, (int) (width - hd_text_width (spec)), "");
+      append_wrapped (out, _(commands[i].summary), 2 + width + 2);
+    }
   g_string_append_printf (out, "\n%s\n",
                           _("DEVICE is a libvirt node-device name (pci_0000_01_00_0) or a PCI address\n"
                             "(0000:01:00.0, or 01:00.0 in PCI domain 0)."));

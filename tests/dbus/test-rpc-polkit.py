@@ -26,6 +26,7 @@ import pwd
 import shutil
 import stat
 import subprocess
+import tempfile
 import time
 import unittest
 
@@ -331,13 +332,22 @@ class DeniedTest(Base):
         (which cannot run without a terminal), then gives up with the
         server's error."""
         self.override_check("(False, True, {})")
-        r = self.virsh("nodedev-list", env={"LIBVIRT_DEBUG": "1", "LIBVIRT_LOG_OUTPUTS": "1:stderr"})
+        # libvirt's debug log goes to a file of its own: on virsh's stderr,
+        # lines from its other threads fell between virsh's own error
+        # lines, even between "error: " and the message.
+        logdir = tempfile.mkdtemp(prefix="virsh-debug-")
+        self.addCleanup(shutil.rmtree, logdir)
+        nobody = pwd.getpwnam(NOBODY)
+        os.chown(logdir, nobody.pw_uid, nobody.pw_gid)
+        log = os.path.join(logdir, "libvirt.log")
+        r = self.virsh("nodedev-list", env={"LIBVIRT_DEBUG": "1", "LIBVIRT_LOG_OUTPUTS": "1:file:" + log})
         self.assertEqual(r.returncode, 1, r.stderr)
-        self.assertRegex(r.stderr, r"error : virPolkitAgentCreate:\d+ : polkit text authentication agent unavailable")
-        # virsh's own lines: libvirt's debug log, on the same stderr, comes
-        # from other threads too and may fall between them.
-        own = [line for line in r.stderr.splitlines() if line.startswith("error: ")]
-        self.assertEqual(own[-2:], ["error: failed to connect to the hypervisor", "error: " + NO_AGENT], r.stderr)
+        with open(log, encoding="utf-8", errors="replace") as f:
+            self.assertRegex(f.read(), r"error : virPolkitAgentCreate:\d+ : polkit text authentication agent unavailable")
+        # (Only the lines logged before libvirt reads LIBVIRT_LOG_OUTPUTS,
+        # from virsh's one thread, still go to stderr, first.)
+        self.assertEqual(r.stderr.strip("\n").split("\n")[-2:],
+                         ["error: failed to connect to the hypervisor", "error: " + NO_AGENT], r.stderr)
         self.assertEqual(len(self.checks()), 1, self.checks())
         r = self.python_libvirt("print('opened')\n")
         self.assertEqual(r.stdout.strip(), "%d %d %s" % (VIR_ERR_AUTH_UNAVAILABLE, VIR_FROM_POLKIT, NO_AGENT))

@@ -340,6 +340,7 @@ class Polkit:
     def __init__(self, bus):
         self.bus = bus
         self.proc = None
+        self.answered = False
         self.log_path = os.path.join(bus.dir, "polkitd-mock.log")
         self.start()
 
@@ -380,6 +381,21 @@ class Polkit:
     def deny_all(self):
         self.allow_unknown(False)
         self.set_allowed([])
+
+    def answer(self, ret):
+        """CheckAuthorization answers @ret (python text of a (bba{ss})
+        tuple: authorized, challenge, details) until restore()."""
+        self._mock("AddMethod", (POLKIT_IFACE, "CheckAuthorization", "(sa{sv})sa{ss}us", "(bba{ss})",
+                                 "ret = " + ret), "(sssss)")
+        self.answered = True
+
+    def restore(self):
+        """The template's own CheckAuthorization again, if answer() replaced
+        it (a mock cannot take back a method it was given: restart it)."""
+        if self.answered:
+            self.stop()
+            self.answered = False
+            self.start()
 
 
 class Monitor:
@@ -689,8 +705,10 @@ class TestCase(unittest.TestCase):
         errors = list(f.kernel.errors)
         del f.kernel.errors[:]
         f.kernel.clear_faults()
-        if f.polkit is not None and not f.polkit.running():
-            f.polkit.start()
+        if f.polkit is not None:
+            f.polkit.restore()
+            if not f.polkit.running():
+                f.polkit.start()
         died = None if f.daemon.alive() else f.daemon.read_log()
         if died is not None:
             f.start_daemon()

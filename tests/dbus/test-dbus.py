@@ -684,6 +684,29 @@ class Polkit(Base):
         self.assertEqual([c[4] for c in self.checks(mark)], [1, 0])
         self.assert_nothing_written()
 
+    def test_polkit_answers_in_the_message(self):
+        """Each of polkit's answers says why in NotAuthorized's message: a
+        challenge points at the interactive option, a dismissed dialog and
+        a plain no do not, a polkit that is not there is named."""
+        denied = "Not authorized for " + ACTION_DETACH
+        answers = [
+            ("(False, True, {})",
+             denied + ": authentication is required (ask with the interactive option)"),
+            ("(False, False, {'polkit.dismissed': 'true'})", denied),
+            ("(False, False, {})", denied),
+        ]
+        for ret, message in answers:
+            with self.subTest(answer=ret):
+                F.polkit.answer(ret)
+                with self.assert_error("NotAuthorized", message):
+                    self.detach(NAME, user=NOBODY, interactive=True)
+        F.polkit.stop()
+        with self.assert_error("NotAuthorized") as cm:
+            self.detach(NAME, user=NOBODY)
+        self.assertTrue(cm.exception.message.startswith(denied + ": polkit could not be asked ("),
+                        cm.exception.message)
+        self.assert_nothing_written()
+
     def test_detach_in_use_needs_its_own_action(self):
         """A forced detach of the boot VGA device is detach-in-use; a forced
         detach of a device the host does not use is a plain detach."""

@@ -314,13 +314,6 @@ class DeniedTest(Base):
         self.assertEqual(r.stdout.strip(), "%d %d %s" % (VIR_ERR_AUTH_FAILED, VIR_FROM_POLKIT, DENIED))
         self.assert_daemon_serves()
 
-    def override_check(self, ret):
-        """polkit's CheckAuthorization answers @ret (python text of a
-        (bba{ss}) tuple) until the mock restarts (tearDown does it)."""
-        F.bus.call(POLKIT_NAME, POLKIT_PATH, "org.freedesktop.DBus.Mock", "AddMethod",
-                   (POLKIT_IFACE, "CheckAuthorization", "(sa{sv})sa{ss}us", "(bba{ss})", "ret = " + ret),
-                   "(sssss)")
-
     def tearDown(self):
         F.polkit.stop()        # dbustest's tearDown starts it again, with the template's methods
         super().tearDown()
@@ -331,7 +324,7 @@ class DeniedTest(Base):
         (so no pkttyagent at first) it tries to start its text agent
         (which cannot run without a terminal), then gives up with the
         server's error."""
-        self.override_check("(False, True, {})")
+        F.polkit.answer("(False, True, {})")
         # libvirt's debug log goes to a file of its own: on virsh's stderr,
         # lines from its other threads fell between virsh's own error
         # lines, even between "error: " and the message.
@@ -366,7 +359,7 @@ class DeniedTest(Base):
                     "self.agent_registered = True"), "(sssss)")
         F.bus.call(POLKIT_NAME, POLKIT_PATH, mock, "AddMethod",
                    (POLKIT_IFACE, "UnregisterAuthenticationAgent", "(sa{sv})s", "", ""), "(sssss)")
-        self.override_check("(True, False, {}) if getattr(self, 'agent_registered', False) and args[3] & 1 "
+        F.polkit.answer("(True, False, {}) if getattr(self, 'agent_registered', False) and args[3] & 1 "
                             "else (False, True, {})")
         cmd = "virsh -c '%s' nodedev-list" % F.daemon.uri
         r = dbustest.run(["script", "-qec", cmd, "/dev/null"], F.bus.address, NOBODY, timeout=60)
@@ -381,7 +374,7 @@ class DeniedTest(Base):
     def test_dismissed(self):
         """The user dismissed the agent's dialog: libvirt's
         AUTH_CANCELLED, which virsh does not retry."""
-        self.override_check("(False, False, {'polkit.dismissed': 'true'})")
+        F.polkit.answer("(False, False, {'polkit.dismissed': 'true'})")
         r = self.python_libvirt("print('opened')\n")
         self.assertEqual(r.stdout.strip(), "%d %d %s" % (VIR_ERR_AUTH_CANCELLED, VIR_FROM_POLKIT, DISMISSED))
         r = self.virsh("nodedev-list")

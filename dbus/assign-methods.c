@@ -184,9 +184,7 @@ read_virt_use_sysfs (GTask *task, gpointer source, gpointer data, GCancellable *
   g_autoptr(GError) error = NULL;
   HdSelinuxState state = hd_selinux_virt_use_sysfs_get (&error);
 
-  g_task_return_boolean (task, state.status == HD_SELINUX_STATUS_PRESENT &&
-                               (state.current != HD_SELINUX_VALUE_ON || state.pending != HD_SELINUX_VALUE_ON ||
-                                state.persistent == HD_SELINUX_VALUE_OFF));
+  g_task_return_boolean (task, hd_selinux_state_needs_on (&state));
 }
 
 static void

@@ -331,12 +331,21 @@ get_locked (GError **error)
   return state;
 }
 
+gboolean
+hd_selinux_state_needs_on (const HdSelinuxState *state)
+{
+  return state->status == HD_SELINUX_STATUS_PRESENT &&
+         (state->current != HD_SELINUX_VALUE_ON || state->pending != HD_SELINUX_VALUE_ON ||
+          state->persistent == HD_SELINUX_VALUE_OFF);
+}
+
 static gboolean
 ensure_locked (gboolean *changed, GError **error)
 {
   g_autoptr(Store) store = NULL;
   HdSelinuxValue current, pending, persistent = HD_SELINUX_VALUE_UNKNOWN;
   gboolean missing, running_on;
+  HdSelinuxState state;
 
   if (!selinux_enabled ()) {
     g_debug ("SELinux is disabled: %s does not apply", NAME);
@@ -354,11 +363,14 @@ ensure_locked (gboolean *changed, GError **error)
   store = store_open (error);
   if (store == NULL || !store_read (store, &persistent, error))
     return FALSE;
-  running_on = current == HD_SELINUX_VALUE_ON && pending == HD_SELINUX_VALUE_ON;
-  if (running_on && persistent == HD_SELINUX_VALUE_ON) {
+  /* The store was read: persistent is known here. */
+  state = (HdSelinuxState) { .status = HD_SELINUX_STATUS_PRESENT, .enforcing = HD_SELINUX_VALUE_UNKNOWN,
+                             .current = current, .pending = pending, .persistent = persistent };
+  if (!hd_selinux_state_needs_on (&state)) {
     g_debug ("%s is already on", NAME);
     return TRUE;
   }
+  running_on = current == HD_SELINUX_VALUE_ON && pending == HD_SELINUX_VALUE_ON;
   if (persistent != HD_SELINUX_VALUE_ON && !store_begin (store, error))
     return FALSE;
 

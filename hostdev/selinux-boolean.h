@@ -70,6 +70,13 @@ typedef struct {
  * leaves `persistent` UNKNOWN. */
 HdSelinuxState hd_selinux_virt_use_sysfs_get (GError **error);
 
+/* Whether ensure() would turn something on in @state (from get()): the
+ * boolean exists and is off now, pending off, or known off after a reboot.
+ * An unknown persistent value does not count: ensure() could not change it
+ * either (it needs the store), so asking anyone's leave would be for
+ * nothing. */
+gboolean hd_selinux_state_needs_on (const HdSelinuxState *state);
+
 /* Whether SELinux is enabled with virt_use_sysfs off in the running policy:
  * selinuxfs only, no policy store, so it is cheap enough for the main
  * loop.  FALSE also when it cannot tell (SELinux disabled, no boolean, a

@@ -275,6 +275,39 @@ strv_has_prefix (GStrv v, const char *prefix)
 
 /* ---- the tests ---- */
 
+/* Which states ensure() would change, from the state alone. */
+static void
+test_needs_on (void)
+{
+  const HdSelinuxValue U = HD_SELINUX_VALUE_UNKNOWN, OFF = HD_SELINUX_VALUE_OFF, ON = HD_SELINUX_VALUE_ON;
+  const struct {
+    HdSelinuxStatus status;
+    HdSelinuxValue current, pending, persistent;
+    gboolean needs_on;
+  } cases[] = {
+    { HD_SELINUX_STATUS_PRESENT, OFF, OFF, OFF, TRUE },
+    { HD_SELINUX_STATUS_PRESENT, ON, ON, OFF, TRUE },       /* off after a reboot */
+    { HD_SELINUX_STATUS_PRESENT, ON, OFF, ON, TRUE },       /* a pending off */
+    { HD_SELINUX_STATUS_PRESENT, OFF, OFF, U, TRUE },       /* the store unreadable, off now */
+    { HD_SELINUX_STATUS_PRESENT, ON, ON, ON, FALSE },
+    { HD_SELINUX_STATUS_PRESENT, ON, ON, U, FALSE },        /* only the store could say, and cannot */
+    { HD_SELINUX_STATUS_DISABLED, U, U, U, FALSE },
+    { HD_SELINUX_STATUS_NO_BOOLEAN, U, U, U, FALSE },
+    { HD_SELINUX_STATUS_ERROR, U, U, U, FALSE },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      HdSelinuxState state = {
+        .status = cases[i].status, .enforcing = ON, .current = cases[i].current,
+        .pending = cases[i].pending, .persistent = cases[i].persistent,
+      };
+
+      g_test_message ("case %u", i);
+      g_assert_cmpint (hd_selinux_state_needs_on (&state), ==, cases[i].needs_on);
+    }
+}
+
 static void
 test_disabled (Fixture *f, gconstpointer data)
 {
@@ -687,6 +720,7 @@ main (int argc, char **argv)
   build_pristine ();
 
 #define ADD(path, fn) g_test_add (path, Fixture, NULL, setup, fn, teardown)
+  g_test_add_func ("/selinux-boolean/needs-on", test_needs_on);
   ADD ("/selinux-boolean/disabled", test_disabled);
   ADD ("/selinux-boolean/get", test_get);
   ADD ("/selinux-boolean/off", test_off);

@@ -296,16 +296,46 @@ on_preview (HdDBusManager *manager, GDBusMethodInvocation *invocation, const cha
   return TRUE;
 }
 
+/* The probe reads /proc, /sys and the boot configuration: milliseconds on
+ * a quiet host, but a file system that stalls must not stall the main
+ * loop (and with it every client and the watchdog). */
+static void
+probe_readiness (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  GError *error = NULL;
+  HdReadiness *readiness = hd_readiness_probe (NULL, &error);
+
+  if (readiness == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, readiness, (GDestroyNotify) hd_readiness_free);
+}
+
+static void
+readiness_probed (GObject *source, GAsyncResult *result, gpointer data)
+{
+  HdDBusService *self = HD_DBUS_SERVICE (source);
+  /* The task's own reference; the handler's is the one a reply takes. */
+  g_autoptr(GDBusMethodInvocation) invocation = data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HdReadiness) readiness = g_task_propagate_pointer (G_TASK (result), &error);
+
+  if (readiness == NULL)
+    {
+      hd_dbus_return_error (invocation, g_steal_pointer (&error));
+      return;
+    }
+  hd_dbus_manager_update_readiness (self->manager, readiness);
+  g_dbus_method_invocation_return_value (invocation, hd_dbus_readiness_to_variant (readiness));
+}
+
 static gboolean
 on_validate (HdDBusManager *manager, GDBusMethodInvocation *invocation, HdDBusService *self)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(HdReadiness) readiness = hd_readiness_probe (NULL, &error);
+  g_autoptr(GTask) task = g_task_new (self, NULL, readiness_probed, g_object_ref (invocation));
 
-  if (readiness == NULL)
-    return hd_dbus_return_error (invocation, g_steal_pointer (&error));
-  hd_dbus_manager_update_readiness (manager, readiness);
-  g_dbus_method_invocation_return_value (invocation, hd_dbus_readiness_to_variant (readiness));
+  g_task_set_source_tag (task, on_validate);
+  g_task_run_in_thread (task, probe_readiness);
   return TRUE;
 }
 

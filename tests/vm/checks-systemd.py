@@ -9,8 +9,9 @@ polkit actions, tmpfiles, man pages), its sockets enabled through their
 listen with libvirt's paths and modes; a stock `virsh -c nodedev:///system`
 starts hostdevd through them; inside its sandbox it detaches and
 reattaches a real device; the watchdog is fed; `systemctl stop` ends it
-cleanly; a D-Bus call starts it again; stopping everything removes the
-sockets.  Results in /out/results.tap as for checks-guest.py.
+cleanly; a D-Bus call starts it again; a restart of the system bus stops
+it cleanly and the next client starts it again; stopping everything
+removes the sockets.  Results in /out/results.tap as for checks-guest.py.
 """
 import json
 import os
@@ -171,6 +172,26 @@ with check("Assign in the sandbox: the e1000e detached for a domain, the assignm
     manager("Release", "sa{sv}", "hd-sd", "0")
     wait_driver(E1000E, "e1000e")
     expect(not os.path.exists(record), record + " is still there after Release")
+
+with check("the system bus restarts: hostdevd says so and stops cleanly, its sockets stay; the next virsh "
+           "call starts it again, on the new bus"):
+    expect(active("hostdevd.service") == "active", "hostdevd.service is " + active("hostdevd.service"))
+    before = show("hostdevd.service", "InvocationID")["InvocationID"]
+    run("systemctl", "restart", "dbus.service", check=True, timeout=120)
+    wait_for(lambda: active("hostdevd.service") == "inactive", 30, "hostdevd.service to stop")
+    props = show("hostdevd.service", "Result", "ExecMainStatus", "NRestarts")
+    expect(props == {"Result": "success", "ExecMainStatus": "0", "NRestarts": "0"},
+           "after the bus went: %s" % props)
+    journal = run("journalctl", "--no-pager", "-u", "hostdevd.service", "_SYSTEMD_INVOCATION_ID=" + before).stdout
+    expect("Lost the system bus" in journal, "no word of the lost bus in the journal:\n" + journal[-1000:])
+    expect(active("hostdevd.socket") == "active" and os.path.exists(RW), "the socket went with the service")
+    r = virsh("nodedev:///system", "nodedev-list", "--cap", "pci")
+    expect(r.returncode == 0 and E1000E_NAME in r.stdout.split(), "virsh: %s%s" % (r.stdout, r.stderr))
+    expect(active("hostdevd.service") == "active", "hostdevd.service is " + active("hostdevd.service"))
+    # the new hostdevd owns its name on the new dbus-daemon
+    wait_for(lambda: run("busctl", "get-property", "org.hostdevd1", "/org/hostdevd1/Manager",
+                         "org.hostdevd1.Manager", "Version", timeout=60).returncode == 0,
+             30, "org.hostdevd1 on the new bus")
 
 with check("stopping the service and its sockets: a clean exit, the sockets removed"):
     run("systemctl", "stop", *UNITS, check=True)

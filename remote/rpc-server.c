@@ -4,16 +4,11 @@
 
 #include "rpc-server.h"
 
-#include <errno.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
-#include "nodedev/error.h"
 #include "rpc-connection.h"
 #include "rpc-message.h"
+#include "rpc-socket.h"
 
 /* Stop dispatching a client's calls while this much output waits for it:
  * a client that never reads its replies stalls only itself. */
@@ -290,41 +285,16 @@ on_handshake_timeout (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* Field 22 of /proc/PID/stat, the process's start time, which polkit
- * needs with the pid to tell the process from a later one with the same
- * pid (libvirt's virProcessGetStartTime).  0 if it cannot be read. */
-static guint64
-process_start_time (guint32 pid)
-{
-  g_autofree char *path = g_strdup_printf ("/proc/%u/stat", pid);
-  g_autofree char *text = NULL;
-  g_auto(GStrv) fields = NULL;
-  const char *rest;
-  guint64 value;
-
-  if (!g_file_get_contents (path, &text, NULL, NULL))
-    return 0;
-  /* The command name (field 2) may hold spaces and parentheses: the
-   * fields after it start after the last ')'. */
-  rest = strrchr (text, ')');
-  if (rest == NULL)
-    return 0;
-  fields = g_strsplit (g_strstrip ((char *) rest + 1), " ", 0);
-  /* fields[0] is field 3 (state): field 22 is fields[19]. */
-  if (g_strv_length (fields) < 20 || !g_ascii_string_to_unsigned (fields[19], 10, 1, G_MAXUINT64, &value, NULL))
-    return 0;
-  return value;
-}
-
 static void
 accept_client (HdRpcServer *self, Listener *listener, GSocket *socket)
 {
-  g_autoptr(GCredentials) creds = g_socket_get_credentials (socket, NULL);
   Client *client = g_new0 (Client, 1);
+  HdRpcPeer peer;
 
+  hd_rpc_socket_peer (socket, &peer);
   client->server = self;
   client->socket = socket;
-  client->uid = creds ? (guint) g_credentials_get_unix_user (creds, NULL) : G_MAXUINT;
+  client->uid = peer.uid;
   g_socket_set_blocking (socket, FALSE);
   hd_rpc_framer_init (&client->framer, HD_RPC_CALL_MAX);
   client->input = g_byte_array_new ();
@@ -336,14 +306,8 @@ accept_client (HdRpcServer *self, Listener *listener, GSocket *socket)
    * (remoteDispatchAuthList).  A peer without credentials is not root. */
   if (!listener->readonly && client->uid != 0)
     {
-      HdRpcPeer peer = { client->uid, 0, 0 };
-      pid_t pid = creds ? g_credentials_get_unix_pid (creds, NULL) : -1;
-
-      if (pid > 0)
-        {
-          peer.pid = (guint32) pid;
-          peer.start_time = process_start_time (peer.pid);
-        }
+      if (peer.pid != 0)
+        peer.start_time = hd_rpc_socket_process_start_time (peer.pid);
       hd_rpc_connection_require_auth (client->conn, &peer, self->authorize, self->authorize_data);
     }
   client->handshake_timeout = g_timeout_add_seconds (self->handshake_seconds,
@@ -474,81 +438,15 @@ hd_rpc_server_listen_fd (HdRpcServer *self, int fd, gboolean readonly, GError **
   return add_listener (self, socket, readonly, NULL);
 }
 
-/* Another process answering on @path means it is live. */
-static gboolean
-socket_is_live (const char *path)
-{
-  g_autoptr(GSocket) probe = g_socket_new (G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_STREAM, 0, NULL);
-  g_autoptr(GSocketAddress) address = g_unix_socket_address_new (path);
-
-  return probe != NULL && g_socket_connect (probe, address, NULL, NULL);
-}
-
 gboolean
 hd_rpc_server_listen_path (HdRpcServer *self, const char *path, guint mode,
                            gboolean readonly, GError **error)
 {
-  g_autofree char *dir = g_path_get_dirname (path);
-  g_autoptr(GSocket) socket = NULL;
-  g_autoptr(GSocketAddress) address = NULL;
-  struct stat st;
-  mode_t old_umask;
-  gboolean bound;
+  GSocket *socket = hd_rpc_socket_listen (path, mode, error);
 
-  if (strlen (path) >= sizeof (((struct sockaddr_un *) NULL)->sun_path))
-    {
-      g_set_error (error, HD_ERROR, HD_ERROR_INVALID_ARGUMENT, "socket path too long: %s", path);
-      return FALSE;
-    }
-  if (g_mkdir_with_parents (dir, 0755) < 0)
-    {
-      int saved = errno;
-      g_set_error (error, HD_ERROR, HD_ERROR_FAILED, "cannot create %s: %s", dir, g_strerror (saved));
-      return FALSE;
-    }
-  if (lstat (path, &st) == 0)
-    {
-      if (!S_ISSOCK (st.st_mode))
-        {
-          g_set_error (error, HD_ERROR, HD_ERROR_FAILED,
-                       "%s exists and is not a socket; refusing to replace it", path);
-          return FALSE;
-        }
-      if (socket_is_live (path))
-        {
-          g_set_error (error, HD_ERROR, HD_ERROR_FAILED,
-                       "another process is listening on %s (virtnodedevd or libvirtd?)", path);
-          return FALSE;
-        }
-      g_debug ("replacing stale socket %s", path);
-      unlink (path);
-    }
-
-  socket = g_socket_new (G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_STREAM, 0, error);
   if (socket == NULL)
     return FALSE;
-  address = g_unix_socket_address_new (path);
-  /* Created with no access at all, opened up to @mode once bound: nobody
-   * can connect in between with more rights than @mode gives. */
-  old_umask = umask (0777);
-  bound = g_socket_bind (socket, address, FALSE, error);
-  umask (old_umask);
-  if (!bound)
-    return FALSE;
-  if (chmod (path, mode) < 0)
-    {
-      int saved = errno;
-      unlink (path);
-      g_set_error (error, HD_ERROR, HD_ERROR_FAILED, "cannot chmod %s: %s", path, g_strerror (saved));
-      return FALSE;
-    }
-  g_socket_set_listen_backlog (socket, SOMAXCONN);
-  if (!g_socket_listen (socket, error))
-    {
-      unlink (path);
-      return FALSE;
-    }
-  return add_listener (self, g_steal_pointer (&socket), readonly, path);
+  return add_listener (self, socket, readonly, path);
 }
 
 void

@@ -103,7 +103,7 @@ undone_one (GObject *source, GAsyncResult *result, gpointer data)
   g_autoptr(GError) error = NULL;
 
   if (!hd_engine_reattach_finish (HD_ENGINE (source), result, &error))
-    g_warning ("%s: cannot give a device back after a failed assignment: %s", job->domain, error->message);
+    g_warning (_("%s: cannot give a device back after a failed assignment: %s"), job->domain, error->message);
   undo_next (job);
 }
 

@@ -6,6 +6,8 @@
 
 #include <unistd.h>
 
+#include <glib/gi18n.h>
+
 #include "rpc-connection.h"
 #include "rpc-message.h"
 #include "rpc-socket.h"
@@ -387,13 +389,13 @@ on_listener_ready (GSocket *socket, GIOCondition condition, gpointer user_data)
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TOO_MANY_OPEN_FILES))
         {
           if (!listener->server->warned_fd_limit)
-            g_warning ("Out of file descriptors with %u clients; new clients wait",
+            g_warning (_("Out of file descriptors with %u clients; new clients wait"),
                        g_hash_table_size (listener->server->clients));
           listener->server->warned_fd_limit = TRUE;
         }
       else
         {
-          g_warning ("Cannot accept a client: %s", error->message);
+          g_warning (_("Cannot accept a client: %s"), error->message);
         }
       /* The source is destroyed here; returning REMOVE lets GLib drop it. */
       listener_pause (listener);

@@ -28,7 +28,8 @@ main (int argc, char **argv)
   g_autoptr(GString) tree_text = g_string_new (NULL);
   g_autofree char *tree_path = NULL;
 
-  if (argc != 2)
+  /* "--help" is no directory to write into */
+  if (argc != 2 || argv[1][0] == '-')
     {
       g_printerr ("usage: %s OUTDIR\n", argv[0]);
       return 2;

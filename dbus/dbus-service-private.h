@@ -8,6 +8,7 @@
 #include "device-object.h"
 #include "hd-dbus-generated.h"
 #include "polkit-gate.h"
+#include "reply-trimmer.h"
 
 G_BEGIN_DECLS
 
@@ -24,6 +25,7 @@ struct _HdDBusService {
   gboolean on_bus;           /* the bus is there: objects are kept current */
   HdAssignmentStore *store;  /* Assign()'s assignments */
   HdDomainSource *domains;   /* libvirt's domains, or NULL */
+  HdReplyTrimmer *trimmer;   /* on the bus connection, once there is one */
 };
 
 void hd_dbus_methods_connect_manager (HdDBusService *self, HdDBusManager *manager);

@@ -16,6 +16,10 @@
 /* Kernel events come in bursts (a detach is an unbind and a bind, a PF's
  * VFs come together): re-evaluate once per burst. */
 #define REFRESH_DELAY_MS 50
+/* A GetManagedObjects reply is ~1 KB per device: 1 MiB is a host of about
+ * a thousand functions, where one call leaves megabytes behind. */
+#define TRIM_AFTER_REPLY_BYTES (1024 * 1024)
+#define TRIM_DELAY_MS 1000
 
 G_DEFINE_TYPE (HdDBusService, hd_dbus_service, G_TYPE_OBJECT)
 
@@ -342,6 +346,8 @@ on_bus_acquired (GDBusConnection *connection, const char *name, gpointer data)
   else
     g_warning (_("Cannot tell whether this host is ready for passthrough: %s"), error->message);
   g_dbus_object_manager_server_set_connection (self->server, connection);
+  if (self->trimmer == NULL)
+    self->trimmer = hd_reply_trimmer_new (connection, TRIM_AFTER_REPLY_BYTES, TRIM_DELAY_MS);
 }
 
 static void
@@ -351,6 +357,7 @@ hd_dbus_service_dispose (GObject *object)
 
   g_clear_handle_id (&self->owner_id, g_bus_unown_name);
   g_clear_handle_id (&self->refresh_id, g_source_remove);
+  g_clear_pointer (&self->trimmer, hd_reply_trimmer_free);
   if (self->inventory != NULL)
     g_signal_handlers_disconnect_by_data (self->inventory, self);
   if (self->engine != NULL)

@@ -138,37 +138,10 @@ hd_usage_add (HdUsageScan *s, HdHostUseKind kind, const char *holder, char *desc
   g_ptr_array_add (s->uses, host_use_new (kind, holder, text));
 }
 
-/* The host bridge (class 0x0600) is the CPU's own link to memory and PCI;
- * the ISA bridge (0x0601, the LPC controller) carries the firmware's flash,
- * the TPM, timers and the watchdog.  Neither is ever a device a guest
- * wants, and taking either from the host can stop it; they have the
- * endpoint header of a device a guest could have, so only the class says
- * so. */
-static const char *
-chipset_use (const char *dir)
-{
-  g_autofree char *klass = hd_sysfs_read_attr (dir, "class", NULL);
-  guint64 code;
-
-  /* sysfs writes "0x060000" */
-  if (klass == NULL || !g_str_has_prefix (klass, "0x") ||
-      !g_ascii_string_to_unsigned (klass + 2, 16, 0, 0xffffff, &code, NULL))
-    return NULL;
-  switch (code >> 8)
-    {
-    case 0x0600:
-      return _("it is the chipset's host bridge");
-    case 0x0601:
-      return _("it is the chipset's ISA bridge");
-    default:
-      return NULL;
-    }
-}
-
-/* The uses that are PCI functions themselves: the boot display, the
- * framebuffers, the chipset. */
+/* The uses that are PCI functions themselves: the boot display and the
+ * framebuffers. */
 static void
-scan_pci_functions (HdUsageScan *s)
+scan_display (HdUsageScan *s)
 {
   g_autoptr(GPtrArray) pci = hd_sysfs_list_dir ("/sys/bus/pci/devices", NULL);
   g_autoptr(GPtrArray) graphics = hd_sysfs_list_dir ("/sys/class/graphics", NULL);
@@ -177,15 +150,10 @@ scan_pci_functions (HdUsageScan *s)
     {
       g_autofree char *dir = g_build_filename ("/sys/bus/pci/devices", g_ptr_array_index (pci, i), NULL);
       g_autofree char *boot_vga = hd_sysfs_read_attr (dir, "boot_vga", NULL);
-      g_autofree char *dev = hd_usage_canonical (dir);
-      const char *chipset = chipset_use (dir);
+      g_autofree char *dev = NULL;
 
-      if (dev == NULL)
-        continue;
-      if (g_strcmp0 (boot_vga, "1") == 0)
+      if (g_strcmp0 (boot_vga, "1") == 0 && (dev = hd_usage_canonical (dir)) != NULL)
         hd_usage_add (s, HD_HOST_USE_BOOT_VGA, dev, g_strdup (_("it is the boot VGA device")));
-      if (chipset != NULL)
-        hd_usage_add (s, HD_HOST_USE_CHIPSET, dev, g_strdup (chipset));
     }
   for (guint i = 0; graphics != NULL && i < graphics->len; i++)
     {
@@ -226,7 +194,7 @@ hd_host_usage_scan (const HdHostUsageSources *sources, GError **error)
                               src->swaps ? src->swaps : "/proc/swaps", error) ||
       !hd_usage_scan_net (&s, src, error))
     return NULL;
-  scan_pci_functions (&s);
+  scan_display (&s);
   g_ptr_array_sort (usage->uses, compare_uses);
   return g_steal_pointer (&usage);
 }

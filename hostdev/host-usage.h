@@ -1,8 +1,9 @@
 /* What the host itself uses, mapped onto sysfs device paths: filesystems
  * (the root one named as such), swap, network interfaces with addresses,
- * routes or a master (bridge, bond, team), the boot VGA device, active
- * framebuffers, and the chipset's host and ISA bridges.  A PCI device is
- * "in use by the host" when one of these sits on it or anywhere below it. */
+ * routes or a master (bridge, bond, team), the boot VGA device and active
+ * framebuffers.  A PCI device is "in use by the host" when one of these
+ * sits on it or anywhere below it (the verdict adds the chipset's own
+ * functions, by their class: verdict.h). */
 #pragma once
 
 #include <glib.h>
@@ -18,7 +19,6 @@ typedef enum {
   HD_HOST_USE_NET_MASTER,   /* a network interface enslaved to a bridge/bond/team */
   HD_HOST_USE_BOOT_VGA,     /* the firmware's boot display */
   HD_HOST_USE_FRAMEBUFFER,  /* an active framebuffer console */
-  HD_HOST_USE_CHIPSET,      /* the chipset's host bridge or ISA (LPC) bridge */
 } HdHostUseKind;
 
 typedef struct {

@@ -53,6 +53,48 @@ hd_verdict_is_bridge (HdNodeDevice *dev)
          ((dev->pci->klass >> 8) == 0x0604 || (dev->pci->klass >> 8) == 0x0607);
 }
 
+/* The host bridge (class 0x0600) is the CPU's own link to memory and PCI;
+ * the ISA bridge (0x0601, the LPC controller) carries the firmware's flash,
+ * the TPM, timers and the watchdog.  Neither is ever a device a guest
+ * wants, and taking either from the host can stop it; they have the
+ * endpoint header of a device a guest could have, so only the class says
+ * so. */
+static const char *
+chipset_use (HdNodeDevice *dev)
+{
+  if (dev->pci == NULL || dev->pci->klass < 0)
+    return NULL;
+  switch (dev->pci->klass >> 8)
+    {
+    case 0x0600:
+      return _("it is the chipset's host bridge");
+    case 0x0601:
+      return _("it is the chipset's ISA bridge");
+    default:
+      return NULL;
+    }
+}
+
+/* What the host uses of @dev, in sentences: what @usage (may be NULL) found
+ * on it or below it, and the chipset's part it plays. */
+static GPtrArray *
+host_uses_of (HdHostUsage *usage, HdNodeDevice *dev)
+{
+  GPtrArray *uses = g_ptr_array_new_with_free_func (g_free);
+  const char *chipset = chipset_use (dev);
+
+  if (usage != NULL && dev->syspath != NULL)
+    {
+      g_autoptr(GPtrArray) found = hd_host_usage_lookup (usage, dev->syspath);
+
+      for (guint i = 0; i < found->len; i++)
+        g_ptr_array_add (uses, g_strdup (((HdHostUse *) g_ptr_array_index (found, i))->description));
+    }
+  if (chipset != NULL)
+    g_ptr_array_add (uses, g_strdup (chipset));
+  return uses;
+}
+
 static void
 add_member (GPtrArray *list, HdNodeDevice *dev, const char *why)
 {
@@ -134,21 +176,18 @@ collect_companions (HdInventory *inventory, HdNodeDevice *dev, GPtrArray *devs, 
 static void
 add_host_uses (HdVerdict *v, HdHostUsage *usage, HdNodeDevice *dev)
 {
-  g_autoptr(GPtrArray) uses = NULL;
+  g_autoptr(GPtrArray) uses = host_uses_of (usage, dev);
+  g_autofree char *addr = hd_pci_address_to_string (&dev->pci->address);
 
-  if (usage == NULL || dev->syspath == NULL)
-    return;
-  uses = hd_host_usage_lookup (usage, dev->syspath);
   for (guint i = 0; i < uses->len; i++)
     {
-      HdHostUse *use = g_ptr_array_index (uses, i);
-      g_autofree char *addr = hd_pci_address_to_string (&dev->pci->address);
+      const char *use = g_ptr_array_index (uses, i);
 
       /* A companion's use names the companion; the device's own needs no name. */
       if (hd_pci_address_equal (&dev->pci->address, &v->address))
-        g_ptr_array_add (v->host_uses, g_strdup (use->description));
+        g_ptr_array_add (v->host_uses, g_strdup (use));
       else
-        g_ptr_array_add (v->host_uses, g_strdup_printf ("%s: %s", addr, use->description));
+        g_ptr_array_add (v->host_uses, g_strdup_printf ("%s: %s", addr, use));
     }
 }
 
@@ -350,17 +389,15 @@ hd_verdict_reset_method (HdInventory *inventory, HdHostUsage *usage, HdNodeDevic
                    _("Invalid attempt to reset PCI device %s. Only PCI endpoint devices can be reset"), addr);
       return NULL;
     }
-  if (usage != NULL && !force)
+  if (!force)
     {
-      g_autoptr(GPtrArray) uses = hd_host_usage_lookup (usage, dev->syspath);
+      g_autoptr(GPtrArray) uses = host_uses_of (usage, dev);
 
       if (uses->len > 0)
         {
-          HdHostUse *use = g_ptr_array_index (uses, 0);
-
           g_set_error (error, HD_ERROR, HD_ERROR_IN_USE,
                        _("PCI device %s is in use by the host (%s); use force to reset it anyway"),
-                       addr, use->description);
+                       addr, (const char *) g_ptr_array_index (uses, 0));
           return NULL;
         }
     }

@@ -497,6 +497,26 @@ test_host_in_use (Fixture *f, gconstpointer data)
   assert_driver (f, E1000E, "vfio-pci");
 }
 
+/* The chipset's host and ISA bridges are the host's, by their class (they
+ * have an endpoint's header): refused unless forced, and never reset. */
+static void
+test_chipset_in_use (Fixture *f, gconstpointer data)
+{
+  detach (f, "0000:00:00.0", NULL);
+  assert_refused (f, HD_ERROR_IN_USE,
+                  "PCI device 0000:00:00.0 is in use by the host (it is the chipset's host bridge); use force");
+  detach (f, "0000:00:1f.0", NULL);
+  assert_refused (f, HD_ERROR_IN_USE,
+                  "PCI device 0000:00:1f.0 is in use by the host (it is the chipset's ISA bridge); use force");
+  reset (f, "0000:00:00.0");
+  assert_refused (f, HD_ERROR_IN_USE,
+                  "PCI device 0000:00:00.0 is in use by the host (it is the chipset's host bridge)");
+  /* Its neighbour on the chipset is nobody's: that one goes. */
+  detach (f, "0000:00:1f.3", NULL);
+  g_assert_no_error (f->error);
+  assert_driver (f, "0000:00:1f.3", "vfio-pci");
+}
+
 /* ---- groups ------------------------------------------------------------ */
 
 static void
@@ -846,6 +866,7 @@ main (int argc, char **argv)
   ADD ("/engine/refuse/verdicts", test_refusals, NULL);
   ADD ("/engine/refuse/no-iommu", test_no_iommu, "host-virtio");
   ADD ("/engine/refuse/host-in-use", test_host_in_use, NULL);
+  ADD ("/engine/refuse/chipset", test_chipset_in_use, NULL);
   ADD ("/engine/group/detach", test_group, NULL);
   ADD ("/engine/group/rollback", test_group_rollback, NULL);
   ADD ("/engine/rollback/probe-fails", test_probe_fails, NULL);

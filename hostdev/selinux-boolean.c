@@ -343,9 +343,9 @@ static gboolean
 ensure_locked (gboolean *changed, GError **error)
 {
   g_autoptr(Store) store = NULL;
-  HdSelinuxValue current, pending, persistent = HD_SELINUX_VALUE_UNKNOWN;
+  HdSelinuxState state = { HD_SELINUX_STATUS_PRESENT, HD_SELINUX_VALUE_UNKNOWN, HD_SELINUX_VALUE_UNKNOWN,
+                           HD_SELINUX_VALUE_UNKNOWN, HD_SELINUX_VALUE_UNKNOWN };
   gboolean missing, running_on;
-  HdSelinuxState state;
 
   if (!selinux_enabled ()) {
     g_debug ("SELinux is disabled: %s does not apply", NAME);
@@ -353,7 +353,7 @@ ensure_locked (gboolean *changed, GError **error)
   }
 
   /* Everything is read and checked before the first write. */
-  if (!read_running (&current, &pending, &missing, error))
+  if (!read_running (&state.current, &state.pending, &missing, error))
     return FALSE;
   if (missing) {
     g_set_error (error, HD_ERROR, HD_ERROR_NOT_SUPPORTED,
@@ -361,32 +361,29 @@ ensure_locked (gboolean *changed, GError **error)
     return FALSE;
   }
   store = store_open (error);
-  if (store == NULL || !store_read (store, &persistent, error))
+  if (store == NULL || !store_read (store, &state.persistent, error))
     return FALSE;
-  /* The store was read: persistent is known here. */
-  state = (HdSelinuxState) { .status = HD_SELINUX_STATUS_PRESENT, .enforcing = HD_SELINUX_VALUE_UNKNOWN,
-                             .current = current, .pending = pending, .persistent = persistent };
   if (!hd_selinux_state_needs_on (&state)) {
     g_debug ("%s is already on", NAME);
     return TRUE;
   }
-  running_on = current == HD_SELINUX_VALUE_ON && pending == HD_SELINUX_VALUE_ON;
-  if (persistent != HD_SELINUX_VALUE_ON && !store_begin (store, error))
+  running_on = state.current == HD_SELINUX_VALUE_ON && state.pending == HD_SELINUX_VALUE_ON;
+  if (state.persistent != HD_SELINUX_VALUE_ON && !store_begin (store, error))
     return FALSE;
 
-  if (!running_on && !write_running (1, pending == HD_SELINUX_VALUE_ON, error))
+  if (!running_on && !write_running (1, state.pending == HD_SELINUX_VALUE_ON, error))
     return FALSE;
-  if (persistent != HD_SELINUX_VALUE_ON && !store_commit_on (store, error)) {
+  if (state.persistent != HD_SELINUX_VALUE_ON && !store_commit_on (store, error)) {
     g_autoptr(GError) rollback_error = NULL;
     char *message;
 
     if (running_on)
       return FALSE;
     /* Not on now and off after a reboot: turn it off again. */
-    if (write_running (current == HD_SELINUX_VALUE_ON, pending == HD_SELINUX_VALUE_ON,
+    if (write_running (state.current == HD_SELINUX_VALUE_ON, state.pending == HD_SELINUX_VALUE_ON,
                        &rollback_error))
       message = g_strdup_printf (_("%s; its running value was set back to %d"),
-                                 (*error)->message, current == HD_SELINUX_VALUE_ON);
+                                 (*error)->message, state.current == HD_SELINUX_VALUE_ON);
     else
       message = g_strdup_printf (_("%s; setting its running value back failed too: %s"),
                                  (*error)->message, rollback_error->message);
@@ -399,7 +396,7 @@ ensure_locked (gboolean *changed, GError **error)
     *changed = TRUE;
   g_message ("SELinux boolean %s turned on (%s)", NAME,
              running_on ? "persistent value; the running value was on already"
-             : persistent == HD_SELINUX_VALUE_ON
+             : state.persistent == HD_SELINUX_VALUE_ON
                ? "running value; the persistent value was on already"
                : "running and persistent values");
   return TRUE;

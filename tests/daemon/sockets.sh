@@ -17,16 +17,30 @@ cleanup() {
 }
 trap cleanup EXIT
 
-fail() { echo "FAIL: $*"; [ -f "$tmp/log" ] && cat "$tmp/log"; exit 1; }
+fail() {
+    echo "FAIL: $*"
+    for log in "$tmp/log" "$tmp/bus.log"; do
+        [ ! -f "$log" ] || cat "$log"
+    done
+    exit 1
+}
 
-wait_socket() {
+# Polls until COMMAND succeeds, every 0.1 s for at most 10 s; fails
+# with MESSAGE after that.
+#   wait_until MESSAGE COMMAND [ARG...]
+wait_until() {
+    message=$1
+    shift
     i=0
-    until virsh -q -c "nodedev:///system?socket=$1" nodedev-list >/dev/null 2>&1; do
+    until "$@"; do
         i=$((i + 1))
-        [ $i -lt 100 ] || fail "no answer on $1"
+        [ $i -lt 100 ] || fail "$message"
         sleep 0.1
     done
 }
+
+answers() { virsh -q -c "nodedev:///system?socket=$1" nodedev-list >/dev/null 2>&1; }
+wait_socket() { wait_until "no answer on $1" answers "$1"; }
 
 start() {
     "$hostdevd" --no-dbus --no-libvirt --state-dir "$tmp/state" --socket "$tmp/sock" --ro-socket "$tmp/sock-ro" > "$tmp/log" 2>&1 &
@@ -108,23 +122,16 @@ EOF
     dbus-daemon --config-file="$tmp/bus.conf" --nofork > "$tmp/bus.log" 2>&1 &
     bus=$!
     pids="$pids $bus"
-    i=0
-    until [ -S "$tmp/bus" ]; do
-        i=$((i + 1)); [ $i -lt 100 ] || fail "dbus-daemon did not start: $(cat "$tmp/bus.log")"; sleep 0.1
-    done
+    wait_until "dbus-daemon did not start" test -S "$tmp/bus"
     LANG=C DBUS_SYSTEM_BUS_ADDRESS="unix:path=$tmp/bus" "$hostdevd" --no-libvirt --state-dir "$tmp/state" \
         --assignments-dir "$tmp/assignments" --socket "$tmp/sock" --ro-socket "$tmp/sock-ro" > "$tmp/log" 2>&1 &
     pid=$!
     pids="$pids $pid"
-    i=0
-    until busctl --address="unix:path=$tmp/bus" list 2>/dev/null | grep -q '^org\.hostdevd1 '; do
-        i=$((i + 1)); [ $i -lt 100 ] || fail "hostdevd did not take org.hostdevd1"; sleep 0.1
-    done
+    owns_name() { busctl --address="unix:path=$tmp/bus" list 2>/dev/null | grep -q '^org\.hostdevd1 '; }
+    wait_until "hostdevd did not take org.hostdevd1" owns_name
     kill -TERM "$bus"
-    i=0
-    while kill -0 "$pid" 2>/dev/null; do
-        i=$((i + 1)); [ $i -lt 100 ] || fail "hostdevd serves on without its bus"; sleep 0.1
-    done
+    gone() { ! kill -0 "$1" 2>/dev/null; }
+    wait_until "hostdevd serves on without its bus" gone "$pid"
     rc=0
     wait "$pid" || rc=$?
     [ "$rc" = 0 ] || fail "hostdevd exited with status $rc when the bus went away"

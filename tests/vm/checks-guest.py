@@ -222,6 +222,12 @@ with check("e1000e: detach to pci-stub (--driver kvm), no VFIO node, reattach to
     wait_driver(E1000E, "e1000e")
 
 with check("e1000e: --driver xen outside Xen fails naming xen-pciback, device untouched"):
+    # The reattach above brings eth0 back; udevd renames it to enp1s0 on its
+    # own time, which is not hostdevd's doing (a CI run once saw it between
+    # the two snapshots). Once the interface exists its uevent is queued, so
+    # settle waits for the rename.
+    wait_for(lambda: net_interfaces(E1000E), 15, "the e1000e's interface")
+    settle()
     before = pci_state(E1000E)
     r = hd("nodedev-detach", pci_name(E1000E), "--driver", "xen")
     expect_virsh(r, 1, stderr_has=("xen-pciback",))

@@ -40,6 +40,7 @@ typedef struct {
   guint handshake_timeout;
   gint64 accepted;           /* monotonic time */
   gboolean closing;          /* close once the output is written */
+  gboolean dispatching;      /* in client_process_input(): its caller flushes */
   guint uid;
 } Client;
 
@@ -115,8 +116,10 @@ client_send (GBytes *packet, gpointer user_data)
   g_queue_push_tail (&client->output, g_bytes_ref (packet));
   client->output_bytes += g_bytes_get_size (packet);
   /* A reply that an operation sends long after its call was dispatched
-   * has no dispatch pass to flush it. */
-  if (client->out_source == NULL)
+   * has no dispatch pass to flush it.  One sent while dispatching is
+   * flushed by the caller right after; a watch for it would only be
+   * attached and destroyed again, and each of those wakes the main loop. */
+  if (client->out_source == NULL && !client->dispatching)
     client->out_source = watch (client, G_IO_OUT | G_IO_HUP | G_IO_ERR, on_client_out);
 }
 
@@ -143,8 +146,10 @@ client_process_input (Client *client)
 
   if (client->closing || client->input->len == 0 || client->output_bytes >= OUTPUT_HIGH_WATER)
     return TRUE;
+  client->dispatching = TRUE;
   used = hd_rpc_framer_feed (&client->framer, client->input->data, client->input->len,
                              on_packet, client, &error);
+  client->dispatching = FALSE;
   if (used < 0)
     {
       client_drop (client, error->message);
@@ -228,6 +233,11 @@ watch (Client *client, GIOCondition condition, GSocketSourceFunc func)
 {
   GSource *source = g_socket_create_source (client->socket, condition, NULL);
 
+  /* GLib blocks a source that cannot recurse while it runs: it takes the
+   * socket out of the poll set and puts it back, and each of those writes
+   * the main loop's eventfd, so every call cost an extra wakeup and poll().
+   * Nothing here runs a nested main loop. */
+  g_source_set_can_recurse (source, TRUE);
   g_source_set_callback (source, G_SOURCE_FUNC (func), client, NULL);
   g_source_attach (source, NULL);
   return source;

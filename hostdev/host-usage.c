@@ -9,6 +9,7 @@
 
 #include "host-usage.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,7 +72,7 @@ gboolean
 hd_usage_read_lines (const char *path, GStrv *lines, GError **error)
 {
   g_autoptr(GError) local = NULL;
-  g_autoptr(GBytes) bytes = hd_sysfs_read_file (path, 0, SOURCE_MAX + 1, FALSE, NULL, &local);
+  g_autoptr(GBytes) bytes = hd_sysfs_read_file (AT_FDCWD, path, 0, SOURCE_MAX + 1, FALSE, NULL, &local);
   g_autofree char *text = NULL;
   gsize len = bytes != NULL ? g_bytes_get_size (bytes) : 0;
 

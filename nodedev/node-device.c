@@ -179,28 +179,27 @@ hd_node_device_new_computer (const char *dmi_dir)
 
 /* nodeDeviceUpdateDriverName: no driver unless the link resolves. */
 static char *
-read_driver (const char *syspath)
+read_driver (int dirfd)
 {
-  g_autofree char *link = g_build_filename (syspath, "driver", NULL);
+  g_autofree char *driver = hd_sysfs_read_link_basename_at (dirfd, "driver");
 
-  if (access (link, R_OK) < 0)
+  if (driver == NULL || faccessat (dirfd, "driver", R_OK, 0) < 0)
     return NULL;
-  return hd_sysfs_read_link_basename (syspath, "driver");
+  return g_steal_pointer (&driver);
 }
 
 static gboolean
-read_link_address (const char *syspath, const char *link, HdPciAddress *addr)
+read_link_address (int dirfd, const char *link, HdPciAddress *addr)
 {
-  g_autofree char *base = hd_sysfs_read_link_basename (syspath, link);
+  g_autofree char *base = hd_sysfs_read_link_basename_at (dirfd, link);
 
   return base != NULL && hd_pci_address_parse (base, addr);
 }
 
 static void
-read_iommu_group (HdPciInfo *info, const char *syspath)
+read_iommu_group (HdPciInfo *info, int dirfd)
 {
-  g_autofree char *group = hd_sysfs_read_link_basename (syspath, "iommu_group");
-  g_autofree char *dir = NULL;
+  g_autofree char *group = hd_sysfs_read_link_basename_at (dirfd, "iommu_group");
   g_autoptr(GPtrArray) entries = NULL;
   gint64 number;
 
@@ -211,8 +210,7 @@ read_iommu_group (HdPciInfo *info, const char *syspath)
     return;
   info->iommu_group = (int) number;
 
-  dir = g_build_filename (syspath, "iommu_group", "devices", NULL);
-  entries = hd_sysfs_list_dir (dir, NULL);
+  entries = hd_sysfs_list_dir_at (dirfd, "iommu_group/devices", NULL);
   if (entries == NULL)
     {
       /* libvirt: without the group's directory, the device alone. */
@@ -228,62 +226,62 @@ read_iommu_group (HdPciInfo *info, const char *syspath)
 }
 
 static void
-read_sriov (HdPciInfo *info, const char *syspath)
+read_sriov (HdPciInfo *info, int dirfd)
 {
   gint64 value;
 
-  info->has_phys_function = read_link_address (syspath, "physfn", &info->phys_function);
+  info->has_phys_function = read_link_address (dirfd, "physfn", &info->phys_function);
   info->is_virtfn = info->has_phys_function;
 
-  info->sriov_totalvfs = hd_sysfs_read_int (syspath, "sriov_totalvfs", 10, &value) &&
+  info->sriov_totalvfs = hd_sysfs_read_int_at (dirfd, "sriov_totalvfs", 10, &value) &&
                          value > 0 && value <= G_MAXUINT16 ? (guint) value : 0;
-  info->sriov_numvfs = hd_sysfs_read_int (syspath, "sriov_numvfs", 10, &value) &&
+  info->sriov_numvfs = hd_sysfs_read_int_at (dirfd, "sriov_numvfs", 10, &value) &&
                        value > 0 && value <= G_MAXUINT16 ? (guint) value : 0;
 
   /* virtfn0, virtfn1, … until the first gap, as libvirt reads them. */
   info->virt_functions = g_array_new (FALSE, FALSE, sizeof (HdPciAddress));
   for (guint i = 0; i <= G_MAXUINT16; i++)
     {
-      g_autofree char *link = g_strdup_printf ("virtfn%u", i);
+      char link[sizeof "virtfn65535"];
       HdPciAddress vf;
 
-      if (!read_link_address (syspath, link, &vf))
+      g_snprintf (link, sizeof link, "virtfn%u", i);
+      if (!read_link_address (dirfd, link, &vf))
         break;
       g_array_append_val (info->virt_functions, vf);
     }
 }
 
 static void
-pci_info_read_dynamic (HdPciInfo *info, const char *syspath)
+pci_info_read_dynamic (HdPciInfo *info, int dirfd)
 {
   g_autofree char *override = NULL;
   g_autofree char *methods = NULL;
   gint64 value;
 
-  read_sriov (info, syspath);
-  read_iommu_group (info, syspath);
+  read_sriov (info, dirfd);
+  read_iommu_group (info, dirfd);
 
-  override = hd_sysfs_read_attr (syspath, "driver_override", NULL);
+  override = hd_sysfs_read_attr_at (dirfd, "driver_override", NULL);
   if (override != NULL && *override != '\0' && !g_str_equal (override, "(null)"))
     info->driver_override = g_steal_pointer (&override);
 
-  methods = hd_sysfs_read_attr (syspath, "reset_method", NULL);
+  methods = hd_sysfs_read_attr_at (dirfd, "reset_method", NULL);
   if (methods != NULL)
     info->reset_methods = g_strsplit_set (g_strstrip (methods), " ", -1);
 
-  info->boot_vga = hd_sysfs_read_int (syspath, "boot_vga", 10, &value) && value == 1;
+  info->boot_vga = hd_sysfs_read_int_at (dirfd, "boot_vga", 10, &value) && value == 1;
 }
 
 static gboolean
-read_config (HdPciInfo *info, const char *syspath, GError **error)
+read_config (HdPciInfo *info, int dirfd, GError **error)
 {
-  g_autofree char *path = g_build_filename (syspath, "config", NULL);
   g_autoptr(GBytes) bytes = NULL;
   gint64 file_size = -1;
   gsize len;
   const guint8 *data;
 
-  bytes = hd_pci_config_read (path, &file_size, error);
+  bytes = hd_pci_config_read (dirfd, "config", &file_size, error);
   if (bytes == NULL)
     return FALSE;
   data = g_bytes_get_data (bytes, &len);
@@ -294,15 +292,15 @@ read_config (HdPciInfo *info, const char *syspath, GError **error)
 
 HdNodeDevice *
 hd_node_device_new_pci (const char *syspath,
-                        GHashTable *properties,
+                        const char *pci_class,
                         const char *parent,
                         gboolean privileged,
                         GError **error)
 {
   g_autoptr(HdNodeDevice) dev = g_atomic_rc_box_new0 (HdNodeDevice);
   g_autofree char *sysname = g_path_get_basename (syspath);
+  g_auto(HdSysfsDir) dirfd = -1;
   HdPciInfo *info;
-  const char *klass;
   gint64 value;
 
   dev->kind = HD_NODE_DEVICE_PCI;
@@ -319,30 +317,33 @@ hd_node_device_new_pci (const char *syspath,
   dev->name = hd_nodedev_name_generate ("pci", sysname);
 
   info->klass = -1;
-  klass = properties ? g_hash_table_lookup (properties, "PCI_CLASS") : NULL;
-  if (klass != NULL)
+  if (pci_class != NULL)
     {
-      if (!g_ascii_string_to_signed (klass, 16, 0, G_MAXINT, &value, NULL))
+      if (!g_ascii_string_to_signed (pci_class, 16, 0, G_MAXINT, &value, NULL))
         {
           g_set_error (error, HD_ERROR, HD_ERROR_INVALID_DATA,
-                       _("invalid PCI_CLASS '%s' for %s"), klass, syspath);
+                       _("invalid PCI_CLASS '%s' for %s"), pci_class, syspath);
           return NULL;
         }
       info->klass = (int) value;
     }
 
-  if (hd_sysfs_read_int (syspath, "vendor", 16, &value))
+  dirfd = hd_sysfs_open_dir (syspath, error);
+  if (dirfd < 0)
+    return NULL;
+
+  if (hd_sysfs_read_int_at (dirfd, "vendor", 16, &value))
     info->vendor = (guint) (value & 0xffff);
-  if (hd_sysfs_read_int (syspath, "device", 16, &value))
+  if (hd_sysfs_read_int_at (dirfd, "device", 16, &value))
     info->product = (guint) (value & 0xffff);
-  if (hd_sysfs_read_int (syspath, "subsystem_vendor", 16, &value))
+  if (hd_sysfs_read_int_at (dirfd, "subsystem_vendor", 16, &value))
     info->subsystem_vendor = (guint) (value & 0xffff);
-  if (hd_sysfs_read_int (syspath, "subsystem_device", 16, &value))
+  if (hd_sysfs_read_int_at (dirfd, "subsystem_device", 16, &value))
     info->subsystem_device = (guint) (value & 0xffff);
   hd_pci_ids_lookup (info->vendor, info->product,
                      &info->vendor_name, &info->product_name);
 
-  info->numa_node = hd_sysfs_read_int (syspath, "numa_node", 10, &value) &&
+  info->numa_node = hd_sysfs_read_int_at (dirfd, "numa_node", 10, &value) &&
                     value >= 0 && value <= G_MAXINT ? (int) value : -1;
 
   /* libvirt reads config space only when privileged: the kernel shows an
@@ -350,12 +351,12 @@ hd_node_device_new_pci (const char *syspath,
   if (privileged)
     {
       g_autoptr(GError) local = NULL;
-      if (!read_config (info, syspath, &local))
+      if (!read_config (info, dirfd, &local))
         g_debug ("%s: %s", dev->name, local->message);
     }
 
-  dev->driver = read_driver (syspath);
-  pci_info_read_dynamic (info, syspath);
+  dev->driver = read_driver (dirfd);
+  pci_info_read_dynamic (info, dirfd);
 
   return g_steal_pointer (&dev);
 }
@@ -363,6 +364,7 @@ hd_node_device_new_pci (const char *syspath,
 HdNodeDevice *
 hd_node_device_refresh (HdNodeDevice *dev)
 {
+  g_auto(HdSysfsDir) dirfd = -1;
   HdNodeDevice *copy;
   HdPciInfo *info;
 
@@ -374,7 +376,6 @@ hd_node_device_refresh (HdNodeDevice *dev)
   copy->name = g_strdup (dev->name);
   copy->syspath = g_strdup (dev->syspath);
   copy->parent = g_strdup (dev->parent);
-  copy->driver = read_driver (dev->syspath);
 
   copy->pci = info = g_new (HdPciInfo, 1);
   *info = *dev->pci;
@@ -384,7 +385,12 @@ hd_node_device_refresh (HdNodeDevice *dev)
   info->iommu_group_members = NULL;
   info->driver_override = NULL;
   info->reset_methods = NULL;
-  pci_info_read_dynamic (info, dev->syspath);
+
+  /* A device that is gone reads as one with nothing dynamic, as the
+   * path-based reads it replaces did; its removal uevent follows. */
+  dirfd = hd_sysfs_open_dir (dev->syspath, NULL);
+  copy->driver = read_driver (dirfd);
+  pci_info_read_dynamic (info, dirfd);
   return copy;
 }
 

@@ -80,11 +80,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (HdNodeDevice, hd_node_device_unref)
  * exist: libvirt then prints an all-zero UUID and nothing else). */
 HdNodeDevice *hd_node_device_new_computer (const char *dmi_dir);
 
-/* A PCI function from its sysfs directory.  @properties are its udev
- * properties (PCI_CLASS, DRIVER, …); @parent its parent's node-device name.
+/* A PCI function from its sysfs directory.  @pci_class is its udev
+ * property PCI_CLASS (NULL if missing); @parent its parent's node-device name.
  * @privileged: read config space (libvirt does so only as root). */
 HdNodeDevice *hd_node_device_new_pci (const char *syspath,
-                                      GHashTable *properties,
+                                      const char *pci_class,
                                       const char *parent,
                                       gboolean privileged,
                                       GError **error);

@@ -187,9 +187,9 @@ hd_pcie_link_speed_to_string (guint speed)
 }
 
 GBytes *
-hd_pci_config_read (const char *path, gint64 *file_size, GError **error)
+hd_pci_config_read (int dirfd, const char *path, gint64 *file_size, GError **error)
 {
   /* The kernel hands an unprivileged reader a short read (64 bytes):
    * that is the data, not an error. */
-  return hd_sysfs_read_file (path, O_NOFOLLOW, HD_PCI_CONFIG_MAX, TRUE, file_size, error);
+  return hd_sysfs_read_file (dirfd, path, O_NOFOLLOW, HD_PCI_CONFIG_MAX, TRUE, file_size, error);
 }

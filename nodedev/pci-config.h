@@ -72,7 +72,8 @@ void hd_pci_config_parse (const guint8 *data, gsize len, gint64 file_size,
  * has no name for. */
 const char *hd_pcie_link_speed_to_string (guint speed);
 
-/* Reads @path's config space (at most HD_PCI_CONFIG_MAX bytes) and its size. */
-GBytes *hd_pci_config_read (const char *path, gint64 *file_size, GError **error);
+/* Reads the config space at @path (relative to @dirfd, or AT_FDCWD; at
+ * most HD_PCI_CONFIG_MAX bytes) and its size. */
+GBytes *hd_pci_config_read (int dirfd, const char *path, gint64 *file_size, GError **error);
 
 G_END_DECLS

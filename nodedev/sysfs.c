@@ -2,6 +2,7 @@
 
 #include "sysfs.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -14,8 +15,22 @@
 
 #define SYSFS_ATTR_MAX 4096
 
+static void
+set_read_error (GError **error, int saved, const char *path)
+{
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+               _("cannot read %s: %s"), path, g_strerror (saved));
+}
+
+static void
+set_open_error (GError **error, int saved, const char *path)
+{
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+               _("cannot open %s: %s"), path, g_strerror (saved));
+}
+
 GBytes *
-hd_sysfs_read_file (const char *path, int open_flags, gsize max,
+hd_sysfs_read_file (int dirfd, const char *path, int open_flags, gsize max,
                     gboolean partial_ok, gint64 *file_size, GError **error)
 {
   g_autofree guint8 *buf = g_malloc (max);
@@ -23,12 +38,10 @@ hd_sysfs_read_file (const char *path, int open_flags, gsize max,
   struct stat st;
   int fd;
 
-  fd = open (path, O_RDONLY | O_CLOEXEC | open_flags);
+  fd = openat (dirfd, path, O_RDONLY | O_CLOEXEC | open_flags);
   if (fd < 0)
     {
-      int saved = errno;
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
-                   _("cannot read %s: %s"), path, g_strerror (saved));
+      set_read_error (error, errno, path);
       return NULL;
     }
   if (file_size != NULL)
@@ -43,8 +56,7 @@ hd_sysfs_read_file (const char *path, int open_flags, gsize max,
         {
           int saved = errno;
           close (fd);
-          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
-                       _("cannot read %s: %s"), path, g_strerror (saved));
+          set_read_error (error, saved, path);
           return NULL;
         }
       if (n <= 0)
@@ -55,33 +67,72 @@ hd_sysfs_read_file (const char *path, int open_flags, gsize max,
   return g_bytes_new_take (g_steal_pointer (&buf), len);
 }
 
+HdSysfsDir
+hd_sysfs_open_dir (const char *path, GError **error)
+{
+  int fd = open (path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+  if (fd < 0)
+    set_open_error (error, errno, path);
+  return fd;
+}
+
+void
+hd_sysfs_dir_close (HdSysfsDir dirfd)
+{
+  close (dirfd);
+}
+
+char *
+hd_sysfs_read_attr_at (int dirfd, const char *attr, GError **error)
+{
+  char buf[SYSFS_ATTR_MAX + 1];
+  ssize_t n;
+  gsize len;
+  int fd, saved;
+
+  fd = openat (dirfd, attr, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0)
+    {
+      set_read_error (error, errno, attr);
+      return NULL;
+    }
+  /* One read(), as systemd's read_virtual_file() does: an attribute hands
+   * out its whole value (at most a page) at once, and one whose show()
+   * kernfs does not buffer would answer a second read() with a fresh value
+   * instead of EOF.  It also spares a syscall per attribute. */
+  do
+    n = read (fd, buf, SYSFS_ATTR_MAX);
+  while (n < 0 && errno == EINTR);
+  saved = errno;
+  close (fd);
+  if (n < 0)
+    {
+      set_read_error (error, saved, attr);
+      return NULL;
+    }
+  buf[n] = '\0';
+
+  /* libudev (sd_device_get_sysattr_value) strips trailing newlines and
+   * carriage returns only; DMI strings keep their trailing blanks. */
+  len = strlen (buf);
+  while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+    len--;
+  return g_strndup (buf, len);
+}
+
 char *
 hd_sysfs_read_attr (const char *dir, const char *attr, GError **error)
 {
   g_autofree char *path = g_build_filename (dir, attr, NULL);
-  g_autoptr(GBytes) bytes = hd_sysfs_read_file (path, 0, SYSFS_ATTR_MAX, FALSE, NULL, error);
-  const char *data;
-  gsize len;
-  char *buf;
 
-  if (bytes == NULL)
-    return NULL;
-  data = g_bytes_get_data (bytes, &len);
-  buf = g_strndup (data, len);
-  len = strlen (buf);
-
-  /* libudev (sd_device_get_sysattr_value) strips trailing newlines and
-   * carriage returns only; DMI strings keep their trailing blanks. */
-  while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
-    len--;
-  buf[len] = '\0';
-  return buf;
+  return hd_sysfs_read_attr_at (AT_FDCWD, path, error);
 }
 
 gboolean
-hd_sysfs_read_int (const char *dir, const char *attr, guint base, gint64 *value)
+hd_sysfs_read_int_at (int dirfd, const char *attr, guint base, gint64 *value)
 {
-  g_autofree char *text = hd_sysfs_read_attr (dir, attr, NULL);
+  g_autofree char *text = hd_sysfs_read_attr_at (dirfd, attr, NULL);
 
   if (text == NULL)
     return FALSE;
@@ -91,15 +142,32 @@ hd_sysfs_read_int (const char *dir, const char *attr, guint base, gint64 *value)
           g_ascii_string_to_signed (text + 2, 16, 0, G_MAXINT64, value, NULL));
 }
 
+gboolean
+hd_sysfs_read_int (const char *dir, const char *attr, guint base, gint64 *value)
+{
+  g_autofree char *path = g_build_filename (dir, attr, NULL);
+
+  return hd_sysfs_read_int_at (AT_FDCWD, path, base, value);
+}
+
+char *
+hd_sysfs_read_link_basename_at (int dirfd, const char *attr)
+{
+  char target[PATH_MAX];
+  ssize_t n = readlinkat (dirfd, attr, target, sizeof target - 1);
+
+  if (n <= 0)
+    return NULL;
+  target[n] = '\0';
+  return g_path_get_basename (target);
+}
+
 char *
 hd_sysfs_read_link_basename (const char *dir, const char *attr)
 {
   g_autofree char *path = g_build_filename (dir, attr, NULL);
-  g_autofree char *target = g_file_read_link (path, NULL);
 
-  if (target == NULL)
-    return NULL;
-  return g_path_get_basename (target);
+  return hd_sysfs_read_link_basename_at (AT_FDCWD, path);
 }
 
 gboolean
@@ -147,16 +215,37 @@ compare_kernfs_order (gconstpointer a, gconstpointer b)
 }
 
 GPtrArray *
-hd_sysfs_list_dir (const char *path, GError **error)
+hd_sysfs_list_dir_at (int dirfd, const char *path, GError **error)
 {
-  g_autoptr(GDir) dir = g_dir_open (path, 0, error);
   g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-  const char *name;
+  struct dirent *entry;
+  DIR *dir;
+  int fd;
 
+  fd = openat (dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    {
+      set_open_error (error, errno, path);
+      return NULL;
+    }
+  dir = fdopendir (fd);
   if (dir == NULL)
-    return NULL;
-  while ((name = g_dir_read_name (dir)) != NULL)
-    g_ptr_array_add (names, g_strdup (name));
+    {
+      int saved = errno;
+      close (fd);
+      set_open_error (error, saved, path);
+      return NULL;
+    }
+  while ((entry = readdir (dir)) != NULL)
+    if (!g_str_equal (entry->d_name, ".") && !g_str_equal (entry->d_name, ".."))
+      g_ptr_array_add (names, g_strdup (entry->d_name));
+  closedir (dir);
   g_ptr_array_sort (names, compare_kernfs_order);
   return g_steal_pointer (&names);
+}
+
+GPtrArray *
+hd_sysfs_list_dir (const char *path, GError **error)
+{
+  return hd_sysfs_list_dir_at (AT_FDCWD, path, error);
 }

@@ -6,10 +6,8 @@
 
 typedef struct udev HdUdev;
 typedef struct udev_device HdUdevDevice;
-typedef struct udev_enumerate HdUdevEnumerate;
 typedef struct udev_monitor HdUdevMonitor;
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HdUdev, udev_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HdUdevDevice, udev_device_unref)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (HdUdevEnumerate, udev_enumerate_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HdUdevMonitor, udev_monitor_unref)

@@ -18,6 +18,9 @@
 #define DMI_SYSPATH "/sys/devices/virtual/dmi/id"
 #define PCI_DEVICES_DIR "/sys/bus/pci/devices"
 
+/* More threads than this only contend for the kernel's locks. */
+#define COLDPLUG_MAX_THREADS 8
+
 /* bolt's choice: a burst of SR-IOV VF creation must not overflow the socket. */
 #define MONITOR_RCVBUF (128 * 1024 * 1024)
 
@@ -93,31 +96,45 @@ store (HdInventory *self, HdNodeDevice *dev)
     g_hash_table_replace (self->by_syspath, dev->syspath, dev->name);
 }
 
-static void
-add_or_change (HdInventory *self, struct udev_device *udevice, gboolean coldplug)
+/* The node device for a udev device, or NULL when it is no PCI function
+ * (or cannot be read: said in a warning).  Thread-safe. */
+static HdNodeDevice *
+read_device (struct udev_device *udevice, gboolean privileged)
 {
   const char *pci_class = pci_function_class (udevice);
-  g_autoptr(HdNodeDevice) dev = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *parent = NULL;
-  gboolean existed;
+  HdNodeDevice *dev;
 
   if (pci_class == NULL)
-    return;
-
-  parent = find_parent (self, udev_device_get_syspath (udevice));
-  dev = hd_node_device_new_pci (udev_device_get_syspath (udevice), pci_class, parent,
-                                self->privileged, &error);
+    return NULL;
+  dev = hd_node_device_read_pci (udev_device_get_syspath (udevice), pci_class, privileged, &error);
   if (dev == NULL)
-    {
-      g_warning (_("Ignoring %s: %s"), udev_device_get_syspath (udevice), error->message);
-      return;
-    }
+    g_warning (_("Ignoring %s: %s"), udev_device_get_syspath (udevice), error->message);
+  return dev;
+}
 
-  existed = g_hash_table_contains (self->by_name, dev->name);
+/* Completes @dev and makes it the inventory's: TRUE if it replaced a
+ * device of the same name. */
+static gboolean
+add_device (HdInventory *self, HdNodeDevice *dev)
+{
+  g_autofree char *parent = find_parent (self, dev->syspath);
+  gboolean existed = g_hash_table_contains (self->by_name, dev->name);
+
+  hd_node_device_finish_pci (dev, parent);
   store (self, dev);
-  if (coldplug)
+  return existed;
+}
+
+static void
+add_or_change (HdInventory *self, struct udev_device *udevice)
+{
+  g_autoptr(HdNodeDevice) dev = read_device (udevice, self->privileged);
+  gboolean existed;
+
+  if (dev == NULL)
     return;
+  existed = add_device (self, dev);
   g_debug ("%s %s", existed ? "changed" : "added", dev->name);
   g_signal_emit (self, signals[existed ? SIGNAL_CHANGED : SIGNAL_ADDED], 0, dev);
 }
@@ -164,7 +181,7 @@ on_uevent (int fd, GIOCondition condition, gpointer user_data)
   action = udev_device_get_action (udevice);
   g_debug ("uevent %s %s", action, udev_device_get_syspath (udevice));
   if (g_strcmp0 (action, "add") == 0 || g_strcmp0 (action, "change") == 0)
-    add_or_change (self, udevice, FALSE);
+    add_or_change (self, udevice);
   else if (g_strcmp0 (action, "remove") == 0)
     remove_syspath (self, udev_device_get_syspath (udevice));
   else if (g_strcmp0 (action, "move") == 0)
@@ -175,7 +192,7 @@ on_uevent (int fd, GIOCondition condition, gpointer user_data)
           g_autofree char *old_syspath = g_strconcat ("/sys", old, NULL);
           remove_syspath (self, old_syspath);
         }
-      add_or_change (self, udevice, FALSE);
+      add_or_change (self, udevice);
     }
   else if (g_strcmp0 (action, "bind") == 0 || g_strcmp0 (action, "unbind") == 0)
     driver_changed (self, udevice);
@@ -253,11 +270,53 @@ list_pci_syspaths (GError **error)
   return g_steal_pointer (&syspaths);
 }
 
+typedef struct {
+  GPtrArray *syspaths;       /* sorted */
+  HdNodeDevice **devices;    /* one per syspath; NULL: no PCI function */
+  gboolean privileged;
+  gint next;                 /* atomic: the next syspath to read */
+} ColdplugWork;
+
+static void
+coldplug_read (ColdplugWork *work, struct udev *udev)
+{
+  gint i;
+
+  while ((i = g_atomic_int_add (&work->next, 1)) < (gint) work->syspaths->len)
+    {
+      g_autoptr(HdUdevDevice) udevice =
+        udev_device_new_from_syspath (udev, g_ptr_array_index (work->syspaths, i));
+      if (udevice != NULL)
+        work->devices[i] = read_device (udevice, work->privileged);
+    }
+}
+
+static gpointer
+coldplug_thread (gpointer data)
+{
+  /* libudev objects must not be shared between threads: a context each. */
+  g_autoptr(HdUdev) udev = udev_new ();
+
+  if (udev != NULL)
+    coldplug_read (data, udev);
+  return NULL;
+}
+
+/* Reading a device is about 70 syscalls, most of them path lookups that the
+ * kernel serves in parallel; with 16,384 functions a single thread took
+ * 1.6 s, and the devices do not depend on each other until their parents
+ * are found.  So they are read on one thread per processor (the main
+ * thread among them, which alone could do all the work), then added in
+ * syspath order on this thread. */
 static gboolean
 coldplug (HdInventory *self, GError **error)
 {
   g_autoptr(GError) local = NULL;
   g_autoptr(GPtrArray) syspaths = list_pci_syspaths (&local);
+  g_autoptr(GPtrArray) threads = g_ptr_array_new ();
+  g_autofree HdNodeDevice **devices = NULL;
+  ColdplugWork work = { 0 };
+  guint n_threads;
 
   if (syspaths == NULL)
     {
@@ -267,13 +326,34 @@ coldplug (HdInventory *self, GError **error)
     }
   self->n_enumerations++;
 
-  for (guint i = 0; i < syspaths->len; i++)
+  /* GLib's number parsers make their C locale on first use, in a g_once
+   * whose waiters can come back with errno set (2.74 waits on a raw futex
+   * syscall); g_ascii_string_to_signed() then takes a good number for a
+   * bad one.  The VM tier saw "invalid PCI_CLASS '60000'" for the first
+   * devices read.  So the locale is made here, before the threads. */
+  g_ascii_strtoll ("0", NULL, 10);
+
+  devices = g_new0 (HdNodeDevice *, MAX (syspaths->len, 1));
+  work.syspaths = syspaths;
+  work.devices = devices;
+  work.privileged = self->privileged;
+  n_threads = MIN (MIN ((guint) g_get_num_processors (), COLDPLUG_MAX_THREADS), syspaths->len);
+  for (guint i = 1; i < n_threads; i++)
     {
-      g_autoptr(HdUdevDevice) udevice =
-        udev_device_new_from_syspath (self->udev, g_ptr_array_index (syspaths, i));
-      if (udevice != NULL)
-        add_or_change (self, udevice, TRUE);
+      GThread *thread = g_thread_try_new ("hd-coldplug", coldplug_thread, &work, NULL);
+      if (thread != NULL)
+        g_ptr_array_add (threads, thread);
     }
+  coldplug_read (&work, self->udev);
+  for (guint i = 0; i < threads->len; i++)
+    g_thread_join (g_ptr_array_index (threads, i));
+
+  for (guint i = 0; i < syspaths->len; i++)
+    if (devices[i] != NULL)
+      {
+        g_autoptr(HdNodeDevice) dev = devices[i];
+        add_device (self, dev);
+      }
   return TRUE;
 }
 

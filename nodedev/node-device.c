@@ -291,11 +291,10 @@ read_config (HdPciInfo *info, int dirfd, GError **error)
 }
 
 HdNodeDevice *
-hd_node_device_new_pci (const char *syspath,
-                        const char *pci_class,
-                        const char *parent,
-                        gboolean privileged,
-                        GError **error)
+hd_node_device_read_pci (const char *syspath,
+                         const char *pci_class,
+                         gboolean privileged,
+                         GError **error)
 {
   g_autoptr(HdNodeDevice) dev = g_atomic_rc_box_new0 (HdNodeDevice);
   g_autofree char *sysname = g_path_get_basename (syspath);
@@ -305,7 +304,6 @@ hd_node_device_new_pci (const char *syspath,
 
   dev->kind = HD_NODE_DEVICE_PCI;
   dev->syspath = g_strdup (syspath);
-  dev->parent = g_strdup (parent);
   dev->pci = info = g_new0 (HdPciInfo, 1);
 
   if (!hd_pci_address_parse (sysname, &info->address))
@@ -340,8 +338,6 @@ hd_node_device_new_pci (const char *syspath,
     info->subsystem_vendor = (guint) (value & 0xffff);
   if (hd_sysfs_read_int_at (dirfd, "subsystem_device", 16, &value))
     info->subsystem_device = (guint) (value & 0xffff);
-  hd_pci_ids_lookup (info->vendor, info->product,
-                     &info->vendor_name, &info->product_name);
 
   info->numa_node = hd_sysfs_read_int_at (dirfd, "numa_node", 10, &value) &&
                     value >= 0 && value <= G_MAXINT ? (int) value : -1;
@@ -359,6 +355,16 @@ hd_node_device_new_pci (const char *syspath,
   pci_info_read_dynamic (info, dirfd);
 
   return g_steal_pointer (&dev);
+}
+
+void
+hd_node_device_finish_pci (HdNodeDevice *dev, const char *parent)
+{
+  g_return_if_fail (dev->pci != NULL && dev->parent == NULL);
+
+  dev->parent = g_strdup (parent);
+  hd_pci_ids_lookup (dev->pci->vendor, dev->pci->product,
+                     &dev->pci->vendor_name, &dev->pci->product_name);
 }
 
 HdNodeDevice *

@@ -80,14 +80,21 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (HdNodeDevice, hd_node_device_unref)
  * exist: libvirt then prints an all-zero UUID and nothing else). */
 HdNodeDevice *hd_node_device_new_computer (const char *dmi_dir);
 
-/* A PCI function from its sysfs directory.  @pci_class is its udev
- * property PCI_CLASS (NULL if missing); @parent its parent's node-device name.
- * @privileged: read config space (libvirt does so only as root). */
-HdNodeDevice *hd_node_device_new_pci (const char *syspath,
-                                      const char *pci_class,
-                                      const char *parent,
-                                      gboolean privileged,
-                                      GError **error);
+/* A PCI function read from its sysfs directory, not yet complete.
+ * @pci_class is its udev property PCI_CLASS (NULL if missing);
+ * @privileged: read config space (libvirt does so only as root).  Safe to
+ * call on several threads at once: the inventory reads a host's devices in
+ * parallel at start. */
+HdNodeDevice *hd_node_device_read_pci (const char *syspath,
+                                       const char *pci_class,
+                                       gboolean privileged,
+                                       GError **error);
+
+/* Completes a device from hd_node_device_read_pci() with what needs the
+ * other devices (@parent, its parent's node-device name) and what needs one
+ * thread (the pci.ids names: libpciaccess keeps a global cache).  Called
+ * once, on the inventory's thread, before the device is shared. */
+void hd_node_device_finish_pci (HdNodeDevice *dev, const char *parent);
 
 /* A new snapshot with the driver and the dynamic PCI capabilities
  * (SR-IOV, IOMMU group, driver_override, reset methods) re-read from sysfs. */

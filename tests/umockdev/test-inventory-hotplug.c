@@ -181,6 +181,34 @@ test_driver_change (Fixture *f, gconstpointer data)
   g_assert_cmpuint (hd_inventory_get_n_enumerations (f->inventory), ==, 1);
 }
 
+/* A machine without a PCI bus (no /sys/bus/pci/devices at all) has just
+ * `computer`, as libvirt shows it, and a first PCI device still arrives. */
+static void
+test_no_pci_bus (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(UMockdevTestbed) bed = umockdev_testbed_new ();
+  g_autoptr(HdInventory) inventory = NULL;
+  g_autofree char *sys_dir = umockdev_testbed_get_sys_dir (bed);
+  g_autofree char *bus_dir = g_build_filename (sys_dir, "bus", "pci", NULL);
+  Fixture f = { .bed = bed, .events = g_ptr_array_new_with_free_func (g_free) };
+
+  g_assert_false (g_file_test (bus_dir, G_FILE_TEST_EXISTS));
+  inventory = hd_inventory_new (TRUE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (hd_inventory_get_n_devices (inventory), ==, 1);
+  g_assert_true (hd_inventory_lookup (inventory, "computer") != NULL);
+
+  f.inventory = inventory;
+  g_signal_connect (inventory, "device-added", G_CALLBACK (on_added), &f);
+  g_assert_true (umockdev_testbed_add_from_string (bed, new_device, &error));
+  g_assert_no_error (error);
+  wait_for_events (&f, 1);
+  g_assert_cmpstr (g_ptr_array_index (f.events, 0), ==, "added pci_0000_00_09_0");
+  g_assert_cmpuint (hd_inventory_get_n_devices (inventory), ==, 2);
+  g_ptr_array_unref (f.events);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -188,5 +216,6 @@ main (int argc, char **argv)
   g_test_add ("/inventory/hotplug/add-remove", Fixture, NULL, fixture_setup, test_add_remove, fixture_teardown);
   g_test_add ("/inventory/hotplug/add-child", Fixture, NULL, fixture_setup, test_add_child, fixture_teardown);
   g_test_add ("/inventory/hotplug/driver-change", Fixture, NULL, fixture_setup, test_driver_change, fixture_teardown);
+  g_test_add_func ("/inventory/hotplug/no-pci-bus", test_no_pci_bus);
   return g_test_run ();
 }

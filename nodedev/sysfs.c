@@ -15,9 +15,13 @@
 
 #define SYSFS_ATTR_MAX 4096
 
+/* Most callers ask whether an attribute is there and pass no @error: they
+ * get no message looked up in the catalogue for each file a device lacks. */
 static void
 set_read_error (GError **error, int saved, const char *path)
 {
+  if (error == NULL)
+    return;
   g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
                _("cannot read %s: %s"), path, g_strerror (saved));
 }
@@ -25,6 +29,8 @@ set_read_error (GError **error, int saved, const char *path)
 static void
 set_open_error (GError **error, int saved, const char *path)
 {
+  if (error == NULL)
+    return;
   g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
                _("cannot open %s: %s"), path, g_strerror (saved));
 }

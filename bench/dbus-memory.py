@@ -82,32 +82,21 @@ def main():
         sys.exit("run as root")
     work = tempfile.mkdtemp(prefix="hd-dbus-memory-", dir="/dev/shm")
     root = os.path.join(work, "bed")
-    bus = None
     try:
-        subprocess.run([sys.executable, os.path.join(HERE, "make-sriov-testbed.py"), "--ports", str(args.ports),
-                        "--vfs", str(args.vfs), work], check=True, stdout=subprocess.DEVNULL)
-        coldstart.load_testbed(os.path.join(work, "devices.umockdev"), root)
-        subprocess.run([sys.executable, coldstart.COMPLETE, root], check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        os.unlink(os.path.join(work, "devices.umockdev"))
-        bus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--print-address=1"],
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        address = bus.stdout.readline().strip()
-        rows = [("GLib's slice allocator", measure(args.hostdevd, root, work, address, {})),
-                ("G_SLICE=always-malloc", measure(args.hostdevd, root, work, address,
-                                                  {"G_SLICE": "always-malloc"}))]
-        n = args.ports * (args.vfs + 2)
-        print("hostdevd RSS around GetManagedObjects, %s" % time.strftime("%Y-%m-%d %H:%M"))
-        print("testbed: %d PCI functions (%d PFs x %d VFs, %d root ports); reply %.1f MB as gdbus text"
-              % (n, args.ports, args.vfs, args.ports, rows[0][1]["reply_text_bytes"] / 1e6))
-        print()
-        print("%-24s %12s %16s %12s %10s" % ("allocator", "objects up", "after the call", "2 s later", "the call"))
-        for name, r in rows:
-            print("%-24s %9.1f MB %13.1f MB %9.1f MB %8.2f s" % (name, r["up"], r["after"], r["later"], r["call_s"]))
+        coldstart.build_testbed(work, args.ports, args.vfs)
+        with coldstart.private_bus() as address:
+            rows = [("GLib's slice allocator", measure(args.hostdevd, root, work, address, {})),
+                    ("G_SLICE=always-malloc", measure(args.hostdevd, root, work, address,
+                                                      {"G_SLICE": "always-malloc"}))]
+            n = args.ports * (args.vfs + 2)
+            print("hostdevd RSS around GetManagedObjects, %s" % time.strftime("%Y-%m-%d %H:%M"))
+            print("testbed: %d PCI functions (%d PFs x %d VFs, %d root ports); reply %.1f MB as gdbus text"
+                  % (n, args.ports, args.vfs, args.ports, rows[0][1]["reply_text_bytes"] / 1e6))
+            print()
+            print("%-24s %12s %16s %12s %10s" % ("allocator", "objects up", "after the call", "2 s later", "the call"))
+            for name, r in rows:
+                print("%-24s %9.1f MB %13.1f MB %9.1f MB %8.2f s" % (name, r["up"], r["after"], r["later"], r["call_s"]))
     finally:
-        if bus is not None:
-            bus.terminate()
-            bus.wait()
         shutil.rmtree(work, ignore_errors=True)
 
 

@@ -26,6 +26,7 @@
 Run as root (hostdevd parses config space only when privileged).
 """
 import argparse
+import contextlib
 import os
 import shutil
 import statistics
@@ -168,6 +169,39 @@ print(n, time.perf_counter() - t0)
 '''
 
 
+def build_testbed(work, ports, vfs):
+    """Generates, loads and completes the testbed under WORK/bed (the
+    devices.umockdev file is gone afterwards).  Returns (number of devices,
+    {step: seconds})."""
+    steps = {}
+    t = time.perf_counter()
+    subprocess.run([sys.executable, os.path.join(HERE, "make-sriov-testbed.py"),
+                    "--ports", str(ports), "--vfs", str(vfs), work],
+                   check=True, stdout=subprocess.DEVNULL)
+    steps["generate"] = time.perf_counter() - t
+    t = time.perf_counter()
+    nblocks = load_testbed(os.path.join(work, "devices.umockdev"), os.path.join(work, "bed"))
+    steps["load"] = time.perf_counter() - t
+    t = time.perf_counter()
+    subprocess.run([sys.executable, COMPLETE, os.path.join(work, "bed")], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    steps["complete"] = time.perf_counter() - t
+    os.unlink(os.path.join(work, "devices.umockdev"))
+    return nblocks, steps
+
+
+@contextlib.contextmanager
+def private_bus():
+    """A dbus-daemon standing in for the system bus; yields its address."""
+    bus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--print-address=1"],
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        yield bus.stdout.readline().strip()
+    finally:
+        bus.terminate()
+        bus.wait()
+
+
 def in_mode(cmd, root, mode):
     """@cmd made to see the testbed as /sys: (argv, env)."""
     env = dict(os.environ)
@@ -283,21 +317,8 @@ def main():
 
     work = tempfile.mkdtemp(prefix="hd-sriov-", dir=args.tmpdir)
     root = os.path.join(work, "bed")
-    steps = {}
     try:
-        t = time.perf_counter()
-        subprocess.run([sys.executable, os.path.join(HERE, "make-sriov-testbed.py"),
-                        "--ports", str(args.ports), "--vfs", str(args.vfs), work],
-                       check=True, stdout=subprocess.DEVNULL)
-        steps["generate"] = time.perf_counter() - t
-        t = time.perf_counter()
-        nblocks = load_testbed(os.path.join(work, "devices.umockdev"), root)
-        steps["load"] = time.perf_counter() - t
-        t = time.perf_counter()
-        subprocess.run([sys.executable, COMPLETE, root], check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        steps["complete"] = time.perf_counter() - t
-        os.unlink(os.path.join(work, "devices.umockdev"))
+        nblocks, steps = build_testbed(work, args.ports, args.vfs)
         log("testbed: %d devices, generated in %.1f s, loaded in %.1f s, completed in %.1f s"
             % (nblocks, steps["generate"], steps["load"], steps["complete"]))
 

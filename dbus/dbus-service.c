@@ -336,8 +336,11 @@ on_bus_acquired (GDBusConnection *connection, const char *name, gpointer data)
   g_autoptr(HdReadiness) readiness = NULL;
   g_autoptr(GError) error = NULL;
 
-  /* The objects are made here, not at start: the libvirt door answers
-   * first, and a daemon without a bus never builds them. */
+  /* The objects are made here, not at start: a daemon without a bus never
+   * builds them.  They must all be exported before the name is requested
+   * (right after this returns), so this holds the main loop: at start it
+   * runs before the first libvirt client is served, 0.85 s for 16,384
+   * functions (bench/dbus-coldstart.py). */
   self->on_bus = TRUE;
   refresh_all (self);
   readiness = hd_readiness_probe (NULL, &error);

@@ -18,11 +18,8 @@ Run as root (the bind mount, and config space is read only by root).
 import argparse
 import importlib.util
 import os
-import shutil
 import statistics
 import subprocess
-import sys
-import tempfile
 import threading
 import time
 
@@ -94,27 +91,19 @@ def main():
     ap.add_argument("--vfs", type=int, default=254)
     ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
-    if os.geteuid() != 0:
-        sys.exit("run as root")
-    work = tempfile.mkdtemp(prefix="hd-dbus-coldstart-", dir="/dev/shm")
-    root = os.path.join(work, "bed")
-    try:
-        coldstart.build_testbed(work, args.ports, args.vfs)
-        with coldstart.private_bus() as address:
-            runs = [one_start(args.hostdevd, root, work, address) for _ in range(args.rounds)]
-            n = args.ports * (args.vfs + 2)
-            print("hostdevd cold start with a system bus, %s" % time.strftime("%Y-%m-%d %H:%M"))
-            print("testbed: %d PCI functions (%d PFs x %d VFs, %d root ports), bind mode; %d rounds, medians"
-                  % (n, args.ports, args.vfs, args.ports, args.rounds))
-            print()
-            for key, label, unit in (("first_rpc_s", "exec -> first listAllDevices answer", "s"),
-                                     ("bus_up_s", "exec -> org.hostdevd1 Manager answers", "s"),
-                                     ("worst_lookup_ms", "longest lookup meanwhile (polled every 5 ms)", "ms")):
-                values = [r[key] for r in runs]
-                print("%-48s %8.3f %s   (%s)" % (label, statistics.median(values), unit,
-                                                 ", ".join("%.3f" % v for v in values)))
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    with coldstart.testbed_with_bus("hd-dbus-coldstart-", args.ports, args.vfs) as (work, root, address):
+        runs = [one_start(args.hostdevd, root, work, address) for _ in range(args.rounds)]
+        n = args.ports * (args.vfs + 2)
+        print("hostdevd cold start with a system bus, %s" % time.strftime("%Y-%m-%d %H:%M"))
+        print("testbed: %d PCI functions (%d PFs x %d VFs, %d root ports), bind mode; %d rounds, medians"
+              % (n, args.ports, args.vfs, args.ports, args.rounds))
+        print()
+        for key, label, unit in (("first_rpc_s", "exec -> first listAllDevices answer", "s"),
+                                 ("bus_up_s", "exec -> org.hostdevd1 Manager answers", "s"),
+                                 ("worst_lookup_ms", "longest lookup meanwhile (polled every 5 ms)", "ms")):
+            values = [r[key] for r in runs]
+            print("%-48s %8.3f %s   (%s)" % (label, statistics.median(values), unit,
+                                             ", ".join("%.3f" % v for v in values)))
 
 
 if __name__ == "__main__":

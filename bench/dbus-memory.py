@@ -18,10 +18,7 @@ Run as root (the bind mount, and config space is read only by root).
 import argparse
 import importlib.util
 import os
-import shutil
 import subprocess
-import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -78,26 +75,18 @@ def main():
     ap.add_argument("--ports", type=int, default=16)
     ap.add_argument("--vfs", type=int, default=254)
     args = ap.parse_args()
-    if os.geteuid() != 0:
-        sys.exit("run as root")
-    work = tempfile.mkdtemp(prefix="hd-dbus-memory-", dir="/dev/shm")
-    root = os.path.join(work, "bed")
-    try:
-        coldstart.build_testbed(work, args.ports, args.vfs)
-        with coldstart.private_bus() as address:
-            rows = [("GLib's slice allocator", measure(args.hostdevd, root, work, address, {})),
-                    ("G_SLICE=always-malloc", measure(args.hostdevd, root, work, address,
-                                                      {"G_SLICE": "always-malloc"}))]
-            n = args.ports * (args.vfs + 2)
-            print("hostdevd RSS around GetManagedObjects, %s" % time.strftime("%Y-%m-%d %H:%M"))
-            print("testbed: %d PCI functions (%d PFs x %d VFs, %d root ports); reply %.1f MB as gdbus text"
-                  % (n, args.ports, args.vfs, args.ports, rows[0][1]["reply_text_bytes"] / 1e6))
-            print()
-            print("%-24s %12s %16s %12s %10s" % ("allocator", "objects up", "after the call", "2 s later", "the call"))
-            for name, r in rows:
-                print("%-24s %9.1f MB %13.1f MB %9.1f MB %8.2f s" % (name, r["up"], r["after"], r["later"], r["call_s"]))
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    with coldstart.testbed_with_bus("hd-dbus-memory-", args.ports, args.vfs) as (work, root, address):
+        rows = [("GLib's slice allocator", measure(args.hostdevd, root, work, address, {})),
+                ("G_SLICE=always-malloc", measure(args.hostdevd, root, work, address,
+                                                  {"G_SLICE": "always-malloc"}))]
+        n = args.ports * (args.vfs + 2)
+        print("hostdevd RSS around GetManagedObjects, %s" % time.strftime("%Y-%m-%d %H:%M"))
+        print("testbed: %d PCI functions (%d PFs x %d VFs, %d root ports); reply %.1f MB as gdbus text"
+              % (n, args.ports, args.vfs, args.ports, rows[0][1]["reply_text_bytes"] / 1e6))
+        print()
+        print("%-24s %12s %16s %12s %10s" % ("allocator", "objects up", "after the call", "2 s later", "the call"))
+        for name, r in rows:
+            print("%-24s %9.1f MB %13.1f MB %9.1f MB %8.2f s" % (name, r["up"], r["after"], r["later"], r["call_s"]))
 
 
 if __name__ == "__main__":

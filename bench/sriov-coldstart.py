@@ -202,6 +202,21 @@ def private_bus():
         bus.wait()
 
 
+@contextlib.contextmanager
+def testbed_with_bus(prefix, ports, vfs):
+    """For the D-Bus benchmarks: a testbed and a private bus, removed
+    afterwards; yields (work directory, testbed root, bus address)."""
+    if os.geteuid() != 0:
+        sys.exit("run as root: the bind mount, and hostdevd parses config space only when privileged")
+    work = tempfile.mkdtemp(prefix=prefix, dir="/dev/shm")
+    try:
+        build_testbed(work, ports, vfs)
+        with private_bus() as address:
+            yield work, os.path.join(work, "bed"), address
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def in_mode(cmd, root, mode):
     """@cmd made to see the testbed as /sys: (argv, env)."""
     env = dict(os.environ)

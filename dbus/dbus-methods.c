@@ -311,6 +311,21 @@ probe_readiness (GTask *task, gpointer source, gpointer data, GCancellable *canc
     g_task_return_pointer (task, readiness, (GDestroyNotify) hd_readiness_free);
 }
 
+void
+hd_dbus_readiness_probe_async (HdDBusService *self, GAsyncReadyCallback callback, gpointer data)
+{
+  g_autoptr(GTask) task = g_task_new (self, NULL, callback, data);
+
+  g_task_set_source_tag (task, hd_dbus_readiness_probe_async);
+  g_task_run_in_thread (task, probe_readiness);
+}
+
+HdReadiness *
+hd_dbus_readiness_probe_finish (GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
 static void
 readiness_probed (GObject *source, GAsyncResult *result, gpointer data)
 {
@@ -318,7 +333,7 @@ readiness_probed (GObject *source, GAsyncResult *result, gpointer data)
   /* The task's own reference; the handler's is the one a reply takes. */
   g_autoptr(GDBusMethodInvocation) invocation = data;
   g_autoptr(GError) error = NULL;
-  g_autoptr(HdReadiness) readiness = g_task_propagate_pointer (G_TASK (result), &error);
+  g_autoptr(HdReadiness) readiness = hd_dbus_readiness_probe_finish (result, &error);
 
   if (readiness == NULL)
     {
@@ -332,10 +347,7 @@ readiness_probed (GObject *source, GAsyncResult *result, gpointer data)
 static gboolean
 on_validate (HdDBusManager *manager, GDBusMethodInvocation *invocation, HdDBusService *self)
 {
-  g_autoptr(GTask) task = g_task_new (self, NULL, readiness_probed, g_object_ref (invocation));
-
-  g_task_set_source_tag (task, on_validate);
-  g_task_run_in_thread (task, probe_readiness);
+  hd_dbus_readiness_probe_async (self, readiness_probed, g_object_ref (invocation));
   return TRUE;
 }
 

@@ -5,6 +5,8 @@
 #include "dbus-service.h"
 #include "hostdev/assignment-store.h"
 #include "hostdev/domain-source.h"
+#include "hostdev/host-usage.h"
+#include "nodedev/host-readiness.h"
 #include "device-object.h"
 #include "hd-dbus-generated.h"
 #include "polkit-gate.h"
@@ -23,6 +25,15 @@ struct _HdDBusService {
   GHashTable *objects;       /* node-device name → HdDBusObjectSkeleton */
   guint refresh_id;          /* pending re-evaluation of every device */
   gboolean on_bus;           /* the bus is there: objects are kept current */
+  GCancellable *cancellable; /* the bus connection being made */
+  GDBusConnection *connection;
+  /* The objects are first made in batches, then the name is requested. */
+  guint populate_id;
+  GPtrArray *populating;     /* HdNodeDevice still to make an object for */
+  guint populated;           /* how many of them are done */
+  HdHostUsage *populate_usage;
+  gboolean refresh_after_populate;
+  gboolean probed;           /* the readiness of the host is known */
   HdAssignmentStore *store;  /* Assign()'s assignments */
   HdDomainSource *domains;   /* libvirt's domains, or NULL */
   HdReplyTrimmer *trimmer;   /* on the bus connection, once there is one */
@@ -37,6 +48,12 @@ void hd_dbus_selinux_connect (HdDBusService *self, HdDBusManager *manager);
  * thread; *@changed: it was off. */
 void hd_dbus_selinux_ensure_async (GAsyncReadyCallback callback, gpointer user_data);
 gboolean hd_dbus_selinux_ensure_finish (GAsyncResult *result, gboolean *changed, GError **error);
+
+/* hd_readiness_probe() in a worker thread: it reads /proc, /sys and the
+ * boot configuration, and a file system that stalls must not stall the
+ * main loop.  The task holds @self. */
+void hd_dbus_readiness_probe_async (HdDBusService *self, GAsyncReadyCallback callback, gpointer data);
+HdReadiness *hd_dbus_readiness_probe_finish (GAsyncResult *result, GError **error);
 
 /* Every object and the assignments re-read now. */
 void hd_dbus_service_refresh (HdDBusService *self);

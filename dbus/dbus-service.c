@@ -387,7 +387,15 @@ populate_batch (gpointer data)
   guint end = MIN (self->populating->len, self->populated + POPULATE_BATCH);
 
   for (; self->populated < end; self->populated++)
-    update_device (self, g_ptr_array_index (self->populating, self->populated), self->populate_usage);
+    {
+      HdNodeDevice *listed = g_ptr_array_index (self->populating, self->populated);
+      /* The inventory's snapshot now: a device removed since the list was
+       * made gets no object, one changed gets its new state. */
+      g_autoptr(HdNodeDevice) dev = hd_inventory_lookup (self->inventory, listed->name);
+
+      if (dev != NULL)
+        update_device (self, dev, self->populate_usage);
+    }
   if (self->populated < self->populating->len)
     return G_SOURCE_CONTINUE;
   self->populate_id = 0;

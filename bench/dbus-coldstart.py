@@ -19,7 +19,6 @@ import argparse
 import importlib.util
 import os
 import statistics
-import subprocess
 import threading
 import time
 
@@ -30,27 +29,15 @@ spec.loader.exec_module(coldstart)
 libvirt = coldstart.libvirt
 
 
-def manager_answers(address):
-    return subprocess.run(["gdbus", "call", "--system", "-d", "org.hostdevd1", "-o", "/org/hostdevd1/Manager",
-                           "-m", "org.freedesktop.DBus.Properties.Get", "org.hostdevd1.Manager", "Version"],
-                          env=dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=address),
-                          capture_output=True).returncode == 0
-
-
 def one_start(hostdevd, root, work, address):
-    cmd, env = coldstart.in_mode([hostdevd, "--no-libvirt", "--socket", work + "/sock",
-                                  "--ro-socket", work + "/sock-ro", "--state-dir", work + "/state",
-                                  "--assignments-dir", work + "/assignments"], root, "bind")
-    env["DBUS_SYSTEM_BUS_ADDRESS"] = address
-    env["G_SLICE"] = "always-malloc"   # as hostdevd.service runs it
-    with open(os.path.join(work, "hostdevd.log"), "w") as logf:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT)
+    t0 = time.perf_counter()
+    # G_SLICE as hostdevd.service runs it
+    proc = coldstart.start_on_bus(hostdevd, root, work, address, {"G_SLICE": "always-malloc"})
     bus_up = {}
 
     def watch():
         while "t" not in bus_up and proc.poll() is None and time.perf_counter() - t0 < 300:
-            if manager_answers(address):
+            if coldstart.manager_answers(address):
                 bus_up["t"] = time.perf_counter() - t0
             time.sleep(0.02)
 

@@ -18,7 +18,6 @@ Run as root (the bind mount, and config space is read only by root).
 import argparse
 import importlib.util
 import os
-import subprocess
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -31,32 +30,18 @@ def rss_mb(pid):
     return coldstart.rss_kb(pid) / 1024
 
 
-def gdbus(address, *args):
-    return subprocess.run(["gdbus", "call", "--system", "-d", "org.hostdevd1"] + list(args),
-                          env=dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=address),
-                          capture_output=True, text=True)
-
-
 def measure(hostdevd, root, work, address, slice_env):
-    cmd, env = coldstart.in_mode([hostdevd, "--no-libvirt", "--socket", work + "/sock",
-                                  "--ro-socket", work + "/sock-ro", "--state-dir", work + "/state",
-                                  "--assignments-dir", work + "/assignments"], root, "bind")
-    env["DBUS_SYSTEM_BUS_ADDRESS"] = address
-    env.pop("G_SLICE", None)
-    env.update(slice_env)
-    with open(os.path.join(work, "hostdevd.log"), "w") as logf:
-        proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT)
+    proc = coldstart.start_on_bus(hostdevd, root, work, address, slice_env)
     try:
         deadline = time.monotonic() + 300
-        while gdbus(address, "-o", "/org/hostdevd1/Manager", "-m", "org.freedesktop.DBus.Properties.Get",
-                    "org.hostdevd1.Manager", "Version").returncode != 0:
+        while not coldstart.manager_answers(address):
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("hostdevd did not come up on the bus (see %s/hostdevd.log)" % work)
             time.sleep(0.05)
         time.sleep(0.5)
         res = {"up": rss_mb(proc.pid)}
         t = time.monotonic()
-        size = len(gdbus(address, "-o", "/org/hostdevd1", "-m",
+        size = len(coldstart.gdbus(address, "-o", "/org/hostdevd1", "-m",
                          "org.freedesktop.DBus.ObjectManager.GetManagedObjects").stdout)
         res["call_s"] = time.monotonic() - t
         res["after"] = rss_mb(proc.pid)

@@ -202,6 +202,33 @@ def private_bus():
         bus.wait()
 
 
+def gdbus(address, *args):
+    """gdbus call to org.hostdevd1 on the private bus at ADDRESS."""
+    return subprocess.run(["gdbus", "call", "--system", "-d", "org.hostdevd1"] + list(args),
+                          env=dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=address),
+                          capture_output=True, text=True)
+
+
+def manager_answers(address):
+    """org.hostdevd1 is on the bus at ADDRESS, with its Manager."""
+    return gdbus(address, "-o", "/org/hostdevd1/Manager", "-m", "org.freedesktop.DBus.Properties.Get",
+                 "org.hostdevd1.Manager", "Version").returncode == 0
+
+
+def start_on_bus(hostdevd, root, work, address, extra_env):
+    """hostdevd (--no-libvirt) on the testbed ROOT in bind mode, on the
+    private bus at ADDRESS, logging to WORK/hostdevd.log; G_SLICE only as
+    EXTRA_ENV says.  Returns the process."""
+    cmd, env = in_mode([hostdevd, "--no-libvirt", "--socket", work + "/sock",
+                        "--ro-socket", work + "/sock-ro", "--state-dir", work + "/state",
+                        "--assignments-dir", work + "/assignments"], root, "bind")
+    env["DBUS_SYSTEM_BUS_ADDRESS"] = address
+    env.pop("G_SLICE", None)
+    env.update(extra_env)
+    with open(os.path.join(work, "hostdevd.log"), "w") as logf:
+        return subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT)
+
+
 @contextlib.contextmanager
 def testbed_with_bus(prefix, ports, vfs):
     """For the D-Bus benchmarks: a testbed and a private bus, removed

@@ -243,21 +243,21 @@ static GPtrArray *
 list_pci_syspaths (GError **error)
 {
   g_autoptr(GError) local = NULL;
-  g_autoptr(GPtrArray) names = hd_sysfs_list_dir (PCI_DEVICES_DIR, &local);
+  g_auto(HdSysfsDir) dirfd = hd_sysfs_open_dir (PCI_DEVICES_DIR, &local);
   g_autoptr(GPtrArray) syspaths = g_ptr_array_new_with_free_func (g_free);
-  g_auto(HdSysfsDir) dirfd = -1;
+  g_autoptr(GPtrArray) names = NULL;
 
   /* The directory comes with the PCI bus: a machine without one (or a
    * container without it) has no functions, as udev_enumerate would say. */
-  if (names == NULL && g_error_matches (local, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+  if (dirfd < 0 && g_error_matches (local, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
     return g_steal_pointer (&syspaths);
-  if (names == NULL)
+  if (dirfd < 0)
     {
       g_propagate_error (error, g_steal_pointer (&local));
       return NULL;
     }
-  dirfd = hd_sysfs_open_dir (PCI_DEVICES_DIR, error);
-  if (dirfd < 0)
+  names = hd_sysfs_list_dir_at (dirfd, ".", error);
+  if (names == NULL)
     return NULL;
   for (guint i = 0; i < names->len; i++)
     {

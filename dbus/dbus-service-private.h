@@ -33,6 +33,7 @@ struct _HdDBusService {
   guint populated;           /* how many of them are done */
   HdHostUsage *populate_usage;
   gboolean refresh_after_populate;
+  gboolean held;             /* a device kept its state while an operation ran on it */
   gboolean probed;           /* the readiness of the host is known */
   HdAssignmentStore *store;  /* Assign()'s assignments */
   HdDomainSource *domains;   /* libvirt's domains, or NULL */

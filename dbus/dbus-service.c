@@ -67,6 +67,14 @@ update_device (HdDBusService *self, HdNodeDevice *dev, HdHostUsage *usage)
       hd_dbus_methods_connect_device (self, iface);
       g_hash_table_insert (self->objects, g_strdup (dev->name), object);
     }
+  else if (dev->pci != NULL && hd_engine_is_claimed (self->engine, &dev->pci->address))
+    {
+      /* Mid-operation the kernel shows steps (a detach leaves the device
+       * without a driver between unbind and bind): clients see the state
+       * before, then the outcome, once the operation lets go of it. */
+      self->held = TRUE;
+      return;
+    }
   else
     iface = hd_dbus_object_get_device (HD_DBUS_OBJECT (object));
   if (dev->pci != NULL)
@@ -198,6 +206,7 @@ refresh_all (HdDBusService *self)
 
   if (usage == NULL)
     g_warning (_("Cannot tell which devices the host uses: %s"), error->message);
+  self->held = FALSE;
   for (guint i = 0; i < devices->len; i++)
     {
       HdNodeDevice *dev = g_ptr_array_index (devices, i);
@@ -270,8 +279,16 @@ on_operations_changed (HdEngine *engine, gpointer data)
 {
   HdDBusService *self = data;
 
-  if (self->on_bus)
-    hd_dbus_manager_set_operations (self->manager, hd_engine_get_n_operations (engine));
+  if (!self->on_bus)
+    return;
+  hd_dbus_manager_set_operations (self->manager, hd_engine_get_n_operations (engine));
+  /* An operation that ends without OperationFinished (the watchdog gave
+   * up on it first) still owes the devices it held their state. */
+  if (self->held)
+    {
+      self->held = FALSE;
+      schedule_refresh (self);
+    }
 }
 
 /* Sends the PropertiesChanged that the skeletons hold back for an idle

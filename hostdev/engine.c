@@ -448,3 +448,11 @@ hd_engine_get_n_operations (HdEngine *self)
 {
   return self->running->len + self->pending.length;
 }
+
+gboolean
+hd_engine_is_claimed (HdEngine *self, const HdPciAddress *address)
+{
+  g_autofree char *addr = hd_pci_address_to_string (address);
+
+  return g_hash_table_contains (self->claims, addr);
+}

@@ -86,4 +86,9 @@ gboolean hd_engine_lookup_owned (HdEngine *self, const char *name, char **origin
 /* Operations running or waiting. */
 guint hd_engine_get_n_operations (HdEngine *self);
 
+/* TRUE while a running operation holds the function at @address (the
+ * device itself or a member of its IOMMU group): what the kernel shows of
+ * it now is a step of that operation, not its outcome. */
+gboolean hd_engine_is_claimed (HdEngine *self, const HdPciAddress *address);
+
 G_END_DECLS

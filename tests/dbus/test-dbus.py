@@ -495,6 +495,25 @@ class RootOperations(Base):
         F.kernel.set_delay(0)
         self.reattach(NAME)
 
+    def test_no_intermediate_state(self):
+        """While the kernel takes 0.3 s for each of unbind and bind (six
+        times the 50 ms in which hostdevd re-reads a burst of uevents),
+        the device's Driver goes from e1000e straight to vfio-pci and
+        back: never the empty driver between the two steps."""
+        F.kernel.set_delay(0.3)
+        for method, before, after in (("detach", "e1000e", "vfio-pci"), ("reattach", "vfio-pci", "e1000e")):
+            with self.subTest(method=method):
+                sig = SIGNALS.mark()
+                getattr(self, method)(NAME)
+                self.assertEqual(F.prop(PATH, "Driver"), after)
+                SIGNALS.wait(lambda e: e[0] == PATH and e[2] == "PropertiesChanged" and
+                             e[3][1].get("Driver") == after, 5, sig)
+                drivers = [e[3][1]["Driver"] for e in SIGNALS.since(sig)
+                           if e[0] == PATH and e[2] == "PropertiesChanged" and e[3][0] == DEVICE_IFACE and
+                           "Driver" in e[3][1]]
+                self.assertEqual(drivers, [after], "Driver went %s -> %s" % (before, " -> ".join(drivers)))
+        F.kernel.set_delay(0)
+
     def test_probe_fails_timed_out(self):
         """vfio-pci refuses the device: TimedOut after the settle timeout,
         with the libvirt door's text; rolled back; OperationFinished

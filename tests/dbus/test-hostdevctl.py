@@ -424,7 +424,10 @@ class Operations(Base):
         """monitor says it is ready, then prints a line when the device
         changes driver ("NAME: Driver OLD -> NEW", as its --help shows)
         and one for each operation that ends, refusals included; one line
-        at a time through a pipe; SIGINT ends it with 0."""
+        at a time through a pipe; SIGINT ends it with 0.  The kernel takes
+        0.2 s for each bind and unbind, so that a device without a driver
+        between the two would be seen (it must not be)."""
+        F.kernel.set_delay(0.2)
         mon = F.hostdevctl_background("monitor")
         try:
             self.assertEqual(mon.wait_line(lambda line: True, 10), 0, mon.stderr())
@@ -436,6 +439,8 @@ class Operations(Base):
             start = len(mon.lines)
             F.manager("ReAttach", NAME, {}, signature="(sa{sv})")
             self.assertIsNotNone(mon.wait_line("%s: Driver vfio-pci -> e1000e" % NAME, 10, start), mon.lines)
+            self.assertEqual([line for line in mon.lines if line.startswith("%s: Driver " % NAME) and "(none)" in line],
+                             [])
             self.assertIsNotNone(mon.wait_line(lambda line: line.startswith("%s: reattach " % NAME), 10, start),
                                  mon.lines)
             start = len(mon.lines)

@@ -215,13 +215,13 @@ def manager_answers(address):
                  "org.hostdevd1.Manager", "Version").returncode == 0
 
 
-def start_on_bus(hostdevd, root, work, address, extra_env):
-    """hostdevd (--no-libvirt) on the testbed ROOT in bind mode, on the
-    private bus at ADDRESS, logging to WORK/hostdevd.log; G_SLICE only as
-    EXTRA_ENV says.  Returns the process."""
+def start_on_bus(hostdevd, root, work, address, extra_env, mode="bind"):
+    """hostdevd (--no-libvirt) on the testbed ROOT in MODE (see in_mode()),
+    on the private bus at ADDRESS, logging to WORK/hostdevd.log; G_SLICE
+    only as EXTRA_ENV says.  Returns the process."""
     cmd, env = in_mode([hostdevd, "--no-libvirt", "--socket", work + "/sock",
                         "--ro-socket", work + "/sock-ro", "--state-dir", work + "/state",
-                        "--assignments-dir", work + "/assignments"], root, "bind")
+                        "--assignments-dir", work + "/assignments"], root, mode)
     env["DBUS_SYSTEM_BUS_ADDRESS"] = address
     env.pop("G_SLICE", None)
     env.update(extra_env)

@@ -1,5 +1,6 @@
-/* Inside the D-Bus door: dbus-service.c keeps the objects in step with
- * the inventory; dbus-methods.c answers the method calls. */
+/* Inside the D-Bus door: dbus-service.c connects to the bus and wires the
+ * events, object-refresh.c keeps the objects in step with them,
+ * dbus-methods.c answers the method calls. */
 #pragma once
 
 #include "dbus-service.h"
@@ -23,7 +24,12 @@ struct _HdDBusService {
   GDBusObjectManagerServer *server;
   HdDBusManager *manager;
   GHashTable *objects;       /* node-device name → HdDBusObjectSkeleton */
-  guint refresh_id;          /* pending re-evaluation of every device */
+  guint refresh_id;          /* pending re-evaluation of the marked devices */
+  GHashTable *marked;        /* names of the devices to re-evaluate */
+  GHashTable *marked_parents; /* bridges whose functions are to be re-evaluated */
+  GHashTable *held;          /* names of devices an operation held on their state before */
+  GHashTable *assigned;      /* names of the devices with an AssignedTo */
+  gboolean counts_changed;   /* devices came or went: the Manager's counts */
   gboolean on_bus;           /* the bus is there: objects are kept current */
   GCancellable *cancellable; /* the bus connection being made */
   GDBusConnection *connection;
@@ -33,7 +39,6 @@ struct _HdDBusService {
   guint populated;           /* how many of them are done */
   HdHostUsage *populate_usage;
   gboolean refresh_after_populate;
-  gboolean held;             /* a device kept its state while an operation ran on it */
   gboolean probed;           /* the readiness of the host is known */
   HdAssignmentStore *store;  /* Assign()'s assignments */
   HdDomainSource *domains;   /* libvirt's domains, or NULL */
@@ -56,7 +61,22 @@ gboolean hd_dbus_selinux_ensure_finish (GAsyncResult *result, gboolean *changed,
 void hd_dbus_readiness_probe_async (HdDBusService *self, GAsyncReadyCallback callback, gpointer data);
 HdReadiness *hd_dbus_readiness_probe_finish (GAsyncResult *result, GError **error);
 
-/* Every object and the assignments re-read now. */
+/* object-refresh.c */
+void hd_dbus_update_manager (HdDBusService *self);
+/* @usage: the host's use of devices, or NULL if unknown. */
+void hd_dbus_update_device (HdDBusService *self, HdNodeDevice *dev, HdHostUsage *usage);
+void hd_dbus_update_assignments (HdDBusService *self);
+/* Its object goes; its companions are marked. */
+void hd_dbus_remove_device (HdDBusService *self, HdNodeDevice *dev);
+/* @dev and the devices whose properties depend on it are to be
+ * re-evaluated. */
+void hd_dbus_mark_device (HdDBusService *self, HdNodeDevice *dev);
+/* The devices an operation held: it has ended, re-evaluate them. */
+void hd_dbus_release_held (HdDBusService *self);
+/* The marked devices re-evaluated soon, in one go. */
+void hd_dbus_schedule_refresh (HdDBusService *self);
+/* The marked devices and the assignments re-evaluated now, and their
+ * PropertiesChanged sent before the reply that follows. */
 void hd_dbus_service_refresh (HdDBusService *self);
 
 G_END_DECLS

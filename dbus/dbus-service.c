@@ -9,13 +9,8 @@
 #include "dbus-errors.h"
 #include "manager-facts.h"
 #include "hostdev/host-usage.h"
-#include "hostdev/selinux-boolean.h"
-#include "hostdev/stub-driver.h"
 
 #define BUS_NAME "org.hostdevd1"
-/* Kernel events come in bursts (a detach is an unbind and a bind, a PF's
- * VFs come together): re-evaluate once per burst. */
-#define REFRESH_DELAY_MS 50
 /* A GetManagedObjects reply is ~1 KB per device: 1 MiB is a host of about
  * a thousand functions, where one call leaves megabytes behind. */
 #define TRIM_AFTER_REPLY_BYTES (1024 * 1024)
@@ -25,253 +20,28 @@
 
 G_DEFINE_TYPE (HdDBusService, hd_dbus_service, G_TYPE_OBJECT)
 
-static void flush_properties (HdDBusService *self);
-
-static guint
-count_iommu_groups (void)
-{
-  g_autoptr(GDir) dir = g_dir_open ("/sys/kernel/iommu_groups", 0, NULL);
-  guint n = 0;
-
-  while (dir != NULL && g_dir_read_name (dir) != NULL)
-    n++;
-  return n;
-}
-
 static void
-update_manager (HdDBusService *self)
-{
-  hd_dbus_manager_set_version (self->manager, PACKAGE_VERSION);
-  hd_dbus_manager_set_iommu_groups (self->manager, count_iommu_groups ());
-  hd_dbus_manager_set_devices (self->manager, hd_inventory_get_n_devices (self->inventory));
-  hd_dbus_manager_set_operations (self->manager, hd_engine_get_n_operations (self->engine));
-}
-
-static void
-update_device (HdDBusService *self, HdNodeDevice *dev, HdHostUsage *usage)
-{
-  HdDBusObjectSkeleton *object = g_hash_table_lookup (self->objects, dev->name);
-  g_autoptr(HdDBusDevice) iface = NULL;
-  g_autoptr(HdVerdict) verdict = NULL;
-  g_autofree char *original = NULL;
-  gboolean detached;
-  gboolean fresh = object == NULL;
-
-  if (fresh)
-    {
-      g_autofree char *path = hd_dbus_device_path (dev->name);
-
-      object = hd_dbus_object_skeleton_new (path);
-      iface = hd_dbus_device_skeleton_new ();
-      hd_dbus_object_skeleton_set_device (object, iface);
-      hd_dbus_methods_connect_device (self, iface);
-      g_hash_table_insert (self->objects, g_strdup (dev->name), object);
-    }
-  else if (dev->pci != NULL && hd_engine_is_claimed (self->engine, &dev->pci->address))
-    {
-      /* Mid-operation the kernel shows steps (a detach leaves the device
-       * without a driver between unbind and bind): clients see the state
-       * before, then the outcome, once the operation lets go of it. */
-      self->held = TRUE;
-      return;
-    }
-  else
-    iface = hd_dbus_object_get_device (HD_DBUS_OBJECT (object));
-  if (dev->pci != NULL)
-    verdict = hd_verdict_compute (self->inventory, usage, dev, hd_stub_driver_lookup (NULL, NULL), FALSE, FALSE);
-  detached = hd_engine_lookup_owned (self->engine, dev->name, &original);
-  hd_dbus_device_update (iface, dev, verdict, original, detached);
-  if (fresh)
-    g_dbus_object_manager_server_export (self->server, G_DBUS_OBJECT_SKELETON (object));
-}
-
-static void
-remove_device (HdDBusService *self, const char *name)
-{
-  HdDBusObjectSkeleton *object = g_hash_table_lookup (self->objects, name);
-
-  if (object == NULL)
-    return;
-  g_dbus_object_manager_server_unexport (self->server,
-                                         g_dbus_object_get_object_path (G_DBUS_OBJECT (object)));
-  g_hash_table_remove (self->objects, name);
-}
-
-static void
-facts_of (const HdPciAddress *address, HdAssignmentFacts *facts, gpointer data)
-{
-  HdDBusService *self = data;
-  g_autoptr(HdNodeDevice) dev = hd_inventory_lookup_address (self->inventory, address);
-
-  if (dev == NULL)
-    return;
-  facts->present = TRUE;
-  facts->iommu_group = dev->pci->iommu_group;
-  /* The lookup's answer lives as long as the inventory's snapshot. */
-  facts->driver = dev->driver != NULL ? g_intern_string (dev->driver) : NULL;
-  facts->on_stub = dev->driver != NULL && hd_stub_driver_find_by_driver (dev->driver) != NULL;
-}
-
-/* libvirt's domains as the assignment rules see them: what a running
- * domain uses now, what a defined one will use when it starts. */
-static void
-add_libvirt_domains (HdDBusService *self, GPtrArray *out)
-{
-  g_autoptr(GPtrArray) domains = NULL;
-
-  if (self->domains == NULL)
-    return;
-  domains = hd_domain_source_list (self->domains);
-  for (guint i = 0; i < domains->len; i++)
-    {
-      HdDomain *d = g_ptr_array_index (domains, i);
-      HdAssignmentDomain *a = hd_assignment_domain_new (d->name, d->uri, d->state == HD_DOMAIN_RUNNING,
-                                                        d->autostart);
-
-      for (guint j = 0; j < d->hostdevs->len; j++)
-        g_ptr_array_add (a->hostdevs, hd_hostdev_copy (g_ptr_array_index (d->hostdevs, j)));
-      g_ptr_array_add (out, a);
-    }
-}
-
-/* The assignments (libvirt's domains and Assign()'s) and their conflicts,
- * on the Manager and each Device. */
-static void
-update_assignments (HdDBusService *self)
-{
-  g_autoptr(GPtrArray) domains = hd_assignment_store_list (self->store);
-  g_autoptr(GPtrArray) assignments = NULL;
-  g_autoptr(GPtrArray) conflicts = NULL;
-  g_autoptr(GHashTable) assigned_to = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
-                                                             (GDestroyNotify) g_ptr_array_unref);
-  GVariantBuilder a, c;
-  GHashTableIter iter;
-  gpointer name, object;
-
-  add_libvirt_domains (self, domains);
-  assignments = hd_assignments_collect (domains);
-  conflicts = hd_assignments_check (assignments, facts_of, self);
-  hd_assignments_check_virt_use_sysfs (assignments, hd_selinux_virt_use_sysfs_running_off (), conflicts);
-  g_variant_builder_init (&a, G_VARIANT_TYPE ("a(sssobsb)"));
-  for (guint i = 0; i < assignments->len; i++)
-    {
-      HdAssignment *x = g_ptr_array_index (assignments, i);
-      g_autofree char *path = hd_dbus_device_path (x->device);
-      GPtrArray *list = g_hash_table_lookup (assigned_to, x->device);
-
-      g_variant_builder_add (&a, "(sssobsb)", x->domain, x->uri, hd_assignment_state_to_string (x->state), path,
-                             x->managed, x->driver, x->autostart);
-      if (list == NULL)
-        {
-          list = g_ptr_array_new ();
-          g_hash_table_insert (assigned_to, x->device, list);
-        }
-      g_ptr_array_add (list, x->domain);
-    }
-  g_variant_builder_init (&c, G_VARIANT_TYPE ("a(sboass)"));
-  for (guint i = 0; i < conflicts->len; i++)
-    {
-      HdConflict *x = g_ptr_array_index (conflicts, i);
-      g_autofree char *path = hd_dbus_device_path (x->device);
-
-      g_variant_builder_add (&c, "(sbo^ass)", hd_conflict_kind_to_string (x->kind), x->error, path,
-                             x->domains, x->message);
-    }
-  hd_dbus_manager_set_assignments (self->manager, g_variant_builder_end (&a));
-  hd_dbus_manager_set_conflicts (self->manager, g_variant_builder_end (&c));
-  g_hash_table_iter_init (&iter, self->objects);
-  while (g_hash_table_iter_next (&iter, &name, &object))
-    {
-      g_autoptr(HdDBusDevice) iface = hd_dbus_object_get_device (HD_DBUS_OBJECT (object));
-      GPtrArray *list = g_hash_table_lookup (assigned_to, name);
-      static const char *const none[] = { NULL };
-
-      if (list != NULL)
-        g_ptr_array_add (list, NULL);
-      hd_dbus_device_set_assigned_to (iface, list != NULL ? (const char *const *) list->pdata : none);
-    }
-}
-
-/* Every device's properties and verdict from the inventory as it is now,
- * with one look at the host's use of devices for all of them. */
-static void
-refresh_all (HdDBusService *self)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(HdHostUsage) usage = hd_host_usage_scan (NULL, &error);
-  g_autoptr(GPtrArray) devices = hd_inventory_list (self->inventory);
-  g_autoptr(GHashTable) present = g_hash_table_new (g_str_hash, g_str_equal);
-  GHashTableIter iter;
-  gpointer name, object;
-
-  if (usage == NULL)
-    g_warning (_("Cannot tell which devices the host uses: %s"), error->message);
-  self->held = FALSE;
-  for (guint i = 0; i < devices->len; i++)
-    {
-      HdNodeDevice *dev = g_ptr_array_index (devices, i);
-
-      g_hash_table_add (present, dev->name);
-      update_device (self, dev, usage);
-    }
-  g_hash_table_iter_init (&iter, self->objects);
-  while (g_hash_table_iter_next (&iter, &name, &object))
-    if (!g_hash_table_contains (present, name))
-      {
-        g_dbus_object_manager_server_unexport (self->server, g_dbus_object_get_object_path (object));
-        g_hash_table_iter_remove (&iter);
-      }
-  update_manager (self);
-  update_assignments (self);
-  g_debug ("re-evaluated %u devices", devices->len);
-}
-
-void
-hd_dbus_service_refresh (HdDBusService *self)
-{
-  if (!self->on_bus)
-    return;
-  g_clear_handle_id (&self->refresh_id, g_source_remove);
-  refresh_all (self);
-  flush_properties (self);
-}
-
-static gboolean
-on_refresh_due (gpointer data)
+on_device_added (HdInventory *inventory, HdNodeDevice *dev, gpointer data)
 {
   HdDBusService *self = data;
 
-  self->refresh_id = 0;
-  refresh_all (self);
-  return G_SOURCE_REMOVE;
+  self->counts_changed = TRUE;
+  hd_dbus_mark_device (self, dev);
+  hd_dbus_schedule_refresh (self);
 }
 
 static void
-schedule_refresh (HdDBusService *self)
+on_device_changed (HdInventory *inventory, HdNodeDevice *dev, gpointer data)
 {
-  /* Without a bus there is nobody to tell. */
-  if (!self->on_bus)
-    return;
-  if (self->populate_id != 0)
-    {
-      self->refresh_after_populate = TRUE;
-      return;
-    }
-  if (self->refresh_id == 0)
-    self->refresh_id = g_timeout_add (REFRESH_DELAY_MS, on_refresh_due, self);
-}
-
-static void
-on_device_event (HdInventory *inventory, HdNodeDevice *dev, gpointer data)
-{
-  schedule_refresh (data);
+  hd_dbus_mark_device (data, dev);
+  hd_dbus_schedule_refresh (data);
 }
 
 static void
 on_device_removed (HdInventory *inventory, HdNodeDevice *dev, gpointer data)
 {
-  remove_device (data, dev->name);
-  schedule_refresh (data);
+  hd_dbus_remove_device (data, dev);
+  hd_dbus_schedule_refresh (data);
 }
 
 static void
@@ -284,29 +54,24 @@ on_operations_changed (HdEngine *engine, gpointer data)
   hd_dbus_manager_set_operations (self->manager, hd_engine_get_n_operations (engine));
   /* An operation that ends without OperationFinished (the watchdog gave
    * up on it first) still owes the devices it held their state. */
-  if (self->held)
-    {
-      self->held = FALSE;
-      schedule_refresh (self);
-    }
+  hd_dbus_release_held (self);
 }
 
-/* Sends the PropertiesChanged that the skeletons hold back for an idle
- * moment, so that they reach the bus before the reply that follows. */
+/* The operation's device (with its group) and the devices it changed. */
 static void
-flush_properties (HdDBusService *self)
+mark_operation (HdDBusService *self, const char *name, GStrv devices)
 {
-  GHashTableIter iter;
-  gpointer object;
+  g_autoptr(HdNodeDevice) dev = hd_inventory_lookup (self->inventory, name);
 
-  g_hash_table_iter_init (&iter, self->objects);
-  while (g_hash_table_iter_next (&iter, NULL, &object))
+  if (dev != NULL)
+    hd_dbus_mark_device (self, dev);
+  for (guint i = 0; devices != NULL && devices[i] != NULL; i++)
     {
-      g_autoptr(HdDBusDevice) iface = hd_dbus_object_get_device (HD_DBUS_OBJECT (object));
+      g_autoptr(HdNodeDevice) changed = hd_inventory_lookup (self->inventory, devices[i]);
 
-      g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (iface));
+      if (changed != NULL)
+        hd_dbus_mark_device (self, changed);
     }
-  g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (self->manager));
 }
 
 static void
@@ -324,6 +89,7 @@ on_operation_finished (HdEngine *engine, const char *kind, const char *name, GSt
   paths = hd_dbus_device_paths (devices, devices != NULL ? g_strv_length (devices) : 0);
   /* Now, not after the usual delay: the caller's reply follows this
    * signal, and what it reads next must already be the new state. */
+  mark_operation (self, name, devices);
   hd_dbus_service_refresh (self);
   hd_dbus_manager_emit_operation_finished (self->manager, kind, path, (const char *const *) paths,
                                            error_name, error != NULL ? error->message : "");
@@ -367,7 +133,7 @@ maybe_go_public (HdDBusService *self)
   if (self->refresh_after_populate)
     {
       self->refresh_after_populate = FALSE;
-      schedule_refresh (self);
+      hd_dbus_schedule_refresh (self);
     }
 }
 
@@ -392,8 +158,8 @@ populated (HdDBusService *self)
 {
   g_clear_pointer (&self->populating, g_ptr_array_unref);
   g_clear_pointer (&self->populate_usage, hd_host_usage_free);
-  update_manager (self);
-  update_assignments (self);
+  hd_dbus_update_manager (self);
+  hd_dbus_update_assignments (self);
   maybe_go_public (self);
 }
 
@@ -411,7 +177,7 @@ populate_batch (gpointer data)
       g_autoptr(HdNodeDevice) dev = hd_inventory_lookup (self->inventory, listed->name);
 
       if (dev != NULL)
-        update_device (self, dev, self->populate_usage);
+        hd_dbus_update_device (self, dev, self->populate_usage);
     }
   if (self->populated < self->populating->len)
     return G_SOURCE_CONTINUE;
@@ -474,6 +240,10 @@ hd_dbus_service_dispose (GObject *object)
     g_signal_handlers_disconnect_by_data (self->domains, self);
   g_clear_object (&self->domains);
   g_clear_pointer (&self->objects, g_hash_table_unref);
+  g_clear_pointer (&self->marked, g_hash_table_unref);
+  g_clear_pointer (&self->marked_parents, g_hash_table_unref);
+  g_clear_pointer (&self->held, g_hash_table_unref);
+  g_clear_pointer (&self->assigned, g_hash_table_unref);
   g_clear_object (&self->server);
   g_clear_object (&self->manager);
   g_clear_pointer (&self->gate, hd_polkit_gate_free);
@@ -494,6 +264,10 @@ static void
 hd_dbus_service_init (HdDBusService *self)
 {
   self->objects = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  self->marked = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->marked_parents = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->held = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->assigned = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 }
 
 HdDBusService *
@@ -517,13 +291,13 @@ hd_dbus_service_new (HdInventory *inventory, HdEngine *engine, const char *assig
 static void
 on_domain_event (HdDomainSource *source, gpointer arg, gpointer data)
 {
-  schedule_refresh (data);
+  hd_dbus_schedule_refresh (data);
 }
 
 static void
 on_domain_removed (HdDomainSource *source, const char *uri, const char *uuid, const char *name, gpointer data)
 {
-  schedule_refresh (data);
+  hd_dbus_schedule_refresh (data);
 }
 
 void
@@ -549,8 +323,8 @@ hd_dbus_service_start (HdDBusService *self)
   hd_dbus_selinux_connect (self, self->manager);
   g_dbus_object_manager_server_export (self->server, G_DBUS_OBJECT_SKELETON (manager_object));
 
-  g_signal_connect (self->inventory, "device-added", G_CALLBACK (on_device_event), self);
-  g_signal_connect (self->inventory, "device-changed", G_CALLBACK (on_device_event), self);
+  g_signal_connect (self->inventory, "device-added", G_CALLBACK (on_device_added), self);
+  g_signal_connect (self->inventory, "device-changed", G_CALLBACK (on_device_changed), self);
   g_signal_connect (self->inventory, "device-removed", G_CALLBACK (on_device_removed), self);
   g_signal_connect (self->engine, "operation-finished", G_CALLBACK (on_operation_finished), self);
   g_signal_connect (self->engine, "operations-changed", G_CALLBACK (on_operations_changed), self);

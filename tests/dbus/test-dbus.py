@@ -21,7 +21,6 @@ import os
 import subprocess
 import threading
 import time
-import unittest
 
 import dbustest
 from dbustest import (ACTION_DETACH, ACTION_DETACH_IN_USE, ACTION_REATTACH, ACTION_RESET, ADDR, BRIDGE,
@@ -494,6 +493,22 @@ class RootOperations(Base):
         self.assertEqual(self.wait_prop(MANAGER_PATH, "Operations", 0, 5, MANAGER_IFACE), 0)
         F.kernel.set_delay(0)
         self.reattach(NAME)
+
+    def test_group_follows_a_member(self):
+        """The host unbinds the rtl8139 on its own: the e1000, which
+        needed the whole IOMMU group, is detachable alone from the
+        rtl8139's uevent on, and needs the group again when the rtl8139 is
+        bound again.  The e1000 itself has no event."""
+        e1000 = device_path(pci_name(E1000))
+        self.assertEqual(F.prop(e1000, "Verdict"), "needs-group")
+        F.kernel.host_unbind(RTL)
+        try:
+            self.assertEqual(self.wait_prop(e1000, "Verdict", "detachable"), "detachable")
+            self.assertEqual(F.prop(device_path(pci_name(RTL)), "Driver"), "")
+        finally:
+            F.kernel.host_bind(RTL, "8139cp")
+        self.assertEqual(self.wait_prop(e1000, "Verdict", "needs-group"), "needs-group")
+        self.assertEqual(F.prop(e1000, "VerdictReasons"), [GROUP_REFUSAL])
 
     def test_no_intermediate_state(self):
         """While the kernel takes 0.3 s for each of unbind and bind (six

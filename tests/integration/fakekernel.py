@@ -343,6 +343,15 @@ class FakeKernel:
         """Every bind and unbind takes effect @seconds after the write."""
         self.delay = seconds
 
+    def host_unbind(self, addr):
+        """The host takes @addr from its driver on its own (an admin's
+        write to unbind, a module unloaded): not a write of the daemon's."""
+        self._unbind(addr, self.driver_of(addr))
+
+    def host_bind(self, addr, driver):
+        """The host binds @addr to @driver on its own (a module loaded)."""
+        self._bind(addr, driver)
+
     def kill_on(self, daemon, file, subject=None, value=None, after=False):
         """Once: SIGKILL @daemon when it writes @file (matching @subject and
         @value if given), before the kernel's reaction or, with @after,

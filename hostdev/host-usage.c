@@ -139,23 +139,25 @@ hd_usage_add (HdUsageScan *s, HdHostUseKind kind, const char *holder, char *desc
   g_ptr_array_add (s->uses, host_use_new (kind, holder, text));
 }
 
-/* The uses that are PCI functions themselves: the boot display and the
- * framebuffers. */
+/* @dir (a PCI function) is the firmware's boot display.  Read per function
+ * when it is looked up, not for every function at each scan: with 16,384
+ * functions that was 16,384 reads per kernel event (bench/event-latency.py). */
 static void
-scan_display (HdUsageScan *s)
+add_boot_vga (HdUsageScan *s, const char *dir)
 {
-  g_autoptr(GPtrArray) pci = hd_sysfs_list_dir ("/sys/bus/pci/devices", NULL);
+  g_autofree char *boot_vga = hd_sysfs_read_attr (dir, "boot_vga", NULL);
+  g_autofree char *dev = NULL;
+
+  if (g_strcmp0 (boot_vga, "1") == 0 && (dev = hd_usage_canonical (dir)) != NULL)
+    hd_usage_add (s, HD_HOST_USE_BOOT_VGA, dev, g_strdup (_("it is the boot VGA device")));
+}
+
+/* The framebuffers: PCI functions that the host draws its console on. */
+static void
+scan_framebuffers (HdUsageScan *s)
+{
   g_autoptr(GPtrArray) graphics = hd_sysfs_list_dir ("/sys/class/graphics", NULL);
 
-  for (guint i = 0; pci != NULL && i < pci->len; i++)
-    {
-      g_autofree char *dir = g_build_filename ("/sys/bus/pci/devices", g_ptr_array_index (pci, i), NULL);
-      g_autofree char *boot_vga = hd_sysfs_read_attr (dir, "boot_vga", NULL);
-      g_autofree char *dev = NULL;
-
-      if (g_strcmp0 (boot_vga, "1") == 0 && (dev = hd_usage_canonical (dir)) != NULL)
-        hd_usage_add (s, HD_HOST_USE_BOOT_VGA, dev, g_strdup (_("it is the boot VGA device")));
-    }
   for (guint i = 0; graphics != NULL && i < graphics->len; i++)
     {
       const char *fb = g_ptr_array_index (graphics, i);
@@ -195,7 +197,7 @@ hd_host_usage_scan (const HdHostUsageSources *sources, GError **error)
                               src->swaps ? src->swaps : "/proc/swaps", error) ||
       !hd_usage_scan_net (&s, src, error))
     return NULL;
-  scan_display (&s);
+  scan_framebuffers (&s);
   g_ptr_array_sort (usage->uses, compare_uses);
   return g_steal_pointer (&usage);
 }
@@ -228,16 +230,32 @@ copy_uses (HdHostUsage *usage, const char *dir)
 GPtrArray *
 hd_host_usage_lookup (HdHostUsage *usage, const char *syspath)
 {
+  HdUsageScan s = { NULL, NULL };
+
   g_return_val_if_fail (usage != NULL, NULL);
   g_return_val_if_fail (syspath != NULL && syspath[0] == '/', NULL);
 
-  return copy_uses (usage, syspath);
+  s.uses = copy_uses (usage, syspath);
+  add_boot_vga (&s, syspath);
+  g_ptr_array_sort (s.uses, compare_uses);
+  return s.uses;
 }
 
 GPtrArray *
 hd_host_usage_list (HdHostUsage *usage)
 {
+  HdUsageScan s = { NULL, NULL };
+  g_autoptr(GPtrArray) pci = hd_sysfs_list_dir ("/sys/bus/pci/devices", NULL);
+
   g_return_val_if_fail (usage != NULL, NULL);
 
-  return copy_uses (usage, NULL);
+  s.uses = copy_uses (usage, NULL);
+  for (guint i = 0; pci != NULL && i < pci->len; i++)
+    {
+      g_autofree char *dir = g_build_filename ("/sys/bus/pci/devices", g_ptr_array_index (pci, i), NULL);
+
+      add_boot_vga (&s, dir);
+    }
+  g_ptr_array_sort (s.uses, compare_uses);
+  return s.uses;
 }

@@ -587,6 +587,7 @@ class Fixture:
             self.polkit.stop()
         self.bus.stop()
         self.kernel.stop()
+        self.bed.close()
         return status
 
     # Calls from this process (root).

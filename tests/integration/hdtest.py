@@ -139,6 +139,14 @@ class Testbed:
         self.sys = os.path.join(self.root, "sys")
         self.complete_for_daemon()
 
+    def close(self):
+        """Drops the umockdev testbed, which removes its directory.  Left
+        to the end of the interpreter, it was not always finalized, and
+        /tmp kept a umockdev.XXXXXX per run (test-dbus.py's, whose GDBus
+        thread kept it alive)."""
+        with self.lock:
+            self.bed = None
+
     def complete_for_daemon(self):
         """The stub driver directories (see STUB_DRIVERS) and the `reset`
         files; idempotent."""

@@ -12,7 +12,6 @@ that are not root.
     umockdev-wrapper /usr/bin/python3 test-assign.py [unittest args]
 """
 import os
-import unittest
 
 import dbustest
 from dbustest import (ADDR, E1000, MANAGER_IFACE, MANAGER_PATH, NAME, NOBODY, RTL, DBusError, device_path,

@@ -108,6 +108,29 @@ class Inventory(Base):
             xml = F.gdbus_call(path, "org.freedesktop.DBus.Introspectable.Introspect", user=user).unpack()[0]
         return dbustest.introspection_interfaces(xml)
 
+    def test_hotplug(self):
+        """A function that appears gets its object (InterfacesAdded) and
+        counts in Manager.Devices; when it goes, its object goes
+        (InterfacesRemoved) and the count comes back."""
+        new = "0000:00:09.0"
+        path = device_path(pci_name(new))
+        before = F.prop(MANAGER_PATH, "Devices", MANAGER_IFACE)
+        sig = SIGNALS.mark()
+        F.bed.add(hdtest.pci_record(new))
+        try:
+            added = SIGNALS.wait(lambda e: e[2] == "InterfacesAdded" and e[3][0] == path, 5, sig)
+            self.assertIsNotNone(added, SIGNALS.since(sig))
+            self.assertEqual(self.wait_prop(MANAGER_PATH, "Devices", before + 1, iface=MANAGER_IFACE), before + 1)
+            self.assertEqual((F.prop(path, "Name"), F.prop(path, "Driver"), F.prop(path, "Verdict")),
+                             (pci_name(new), "", "detachable"))
+        finally:
+            sig = SIGNALS.mark()
+            F.bed.remove("/sys/devices/pci0000:00/" + new)
+        removed = SIGNALS.wait(lambda e: e[2] == "InterfacesRemoved" and e[3][0] == path, 5, sig)
+        self.assertIsNotNone(removed, SIGNALS.since(sig))
+        self.assertEqual(self.wait_prop(MANAGER_PATH, "Devices", before, iface=MANAGER_IFACE), before)
+        self.assertNotIn(path, F.managed_objects())
+
     def test_introspection_matches_the_api(self):
         """The Manager and Device interfaces on the bus are exactly the
         API's: methods with their arguments, signals, properties and their

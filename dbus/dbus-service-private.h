@@ -65,7 +65,9 @@ HdReadiness *hd_dbus_readiness_probe_finish (GAsyncResult *result, GError **erro
 void hd_dbus_update_manager (HdDBusService *self);
 /* @usage: the host's use of devices, or NULL if unknown. */
 void hd_dbus_update_device (HdDBusService *self, HdNodeDevice *dev, HdHostUsage *usage);
-void hd_dbus_update_assignments (HdDBusService *self);
+/* @touched (may be NULL): gets the names of the devices whose AssignedTo
+ * was set. */
+void hd_dbus_update_assignments (HdDBusService *self, GHashTable *touched);
 /* Its object goes; its companions are marked. */
 void hd_dbus_remove_device (HdDBusService *self, HdNodeDevice *dev);
 /* @dev and the devices whose properties depend on it are to be

@@ -159,7 +159,7 @@ populated (HdDBusService *self)
   g_clear_pointer (&self->populating, g_ptr_array_unref);
   g_clear_pointer (&self->populate_usage, hd_host_usage_free);
   hd_dbus_update_manager (self);
-  hd_dbus_update_assignments (self);
+  hd_dbus_update_assignments (self, NULL);
   maybe_go_public (self);
 }
 

@@ -171,7 +171,7 @@ add_libvirt_domains (HdDBusService *self, GPtrArray *out)
 }
 
 static void
-set_assigned_to (HdDBusService *self, const char *name, GPtrArray *domains)
+set_assigned_to (HdDBusService *self, const char *name, GPtrArray *domains, GHashTable *touched)
 {
   static const char *const none[] = { NULL };
   HdDBusObject *object = g_hash_table_lookup (self->objects, name);
@@ -179,6 +179,8 @@ set_assigned_to (HdDBusService *self, const char *name, GPtrArray *domains)
 
   if (object == NULL)
     return;
+  if (touched != NULL)
+    g_hash_table_add (touched, g_strdup (name));
   iface = hd_dbus_object_get_device (object);
   if (domains != NULL)
     g_ptr_array_add (domains, NULL);
@@ -187,9 +189,10 @@ set_assigned_to (HdDBusService *self, const char *name, GPtrArray *domains)
 
 /* The assignments (libvirt's domains and Assign()'s) and their conflicts,
  * on the Manager and on the devices assigned now or before: a few, where
- * a walk over every object would cost as much as the events it follows. */
+ * a walk over every object would cost as much as the events it follows.
+ * Those devices' names join @touched (may be NULL). */
 void
-hd_dbus_update_assignments (HdDBusService *self)
+hd_dbus_update_assignments (HdDBusService *self, GHashTable *touched)
 {
   g_autoptr(GPtrArray) domains = hd_assignment_store_list (self->store);
   g_autoptr(GPtrArray) assignments = NULL;
@@ -237,13 +240,13 @@ hd_dbus_update_assignments (HdDBusService *self)
   g_hash_table_iter_init (&iter, assigned_to);
   while (g_hash_table_iter_next (&iter, &name, &list))
     {
-      set_assigned_to (self, name, list);
+      set_assigned_to (self, name, list, touched);
       g_hash_table_add (self->assigned, g_strdup (name));
     }
   g_hash_table_iter_init (&iter, before);
   while (g_hash_table_iter_next (&iter, &name, NULL))
     if (!g_hash_table_contains (assigned_to, name))
-      set_assigned_to (self, name, NULL);
+      set_assigned_to (self, name, NULL, touched);
 }
 
 /* The functions behind the bridges in marked_parents join the marked. */
@@ -267,8 +270,9 @@ mark_bridge_companions (HdDBusService *self)
 
 /* The marked devices, with one look at the host's use of devices for all
  * of them; the Manager's counts if devices came or went; the assignments,
- * whose conflicts read the devices' drivers. */
-static void
+ * whose conflicts read the devices' drivers.  Returns the names of the
+ * devices whose properties it set. */
+static GHashTable *
 refresh_marked (HdDBusService *self)
 {
   g_autoptr(GHashTable) marked = NULL;
@@ -299,8 +303,9 @@ refresh_marked (HdDBusService *self)
       self->counts_changed = FALSE;
       hd_dbus_update_manager (self);
     }
-  hd_dbus_update_assignments (self);
   g_debug ("re-evaluated %u devices", g_hash_table_size (marked));
+  hd_dbus_update_assignments (self, marked);
+  return g_steal_pointer (&marked);
 }
 
 /* Sends the PropertiesChanged that the skeletons hold back for an idle
@@ -328,28 +333,13 @@ flush_properties (HdDBusService *self, GHashTable *names)
 void
 hd_dbus_service_refresh (HdDBusService *self)
 {
-  g_autoptr(GHashTable) flushed = NULL;
-  GHashTableIter iter;
-  gpointer name;
+  g_autoptr(GHashTable) refreshed = NULL;
 
   if (!self->on_bus)
     return;
   g_clear_handle_id (&self->refresh_id, g_source_remove);
-  /* What a reply's caller may read next: the marked devices, and those
-   * whose AssignedTo may have changed. */
-  mark_bridge_companions (self);
-  flushed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_hash_table_iter_init (&iter, self->marked);
-  while (g_hash_table_iter_next (&iter, &name, NULL))
-    g_hash_table_add (flushed, g_strdup (name));
-  g_hash_table_iter_init (&iter, self->assigned);
-  while (g_hash_table_iter_next (&iter, &name, NULL))
-    g_hash_table_add (flushed, g_strdup (name));
-  refresh_marked (self);
-  g_hash_table_iter_init (&iter, self->assigned);
-  while (g_hash_table_iter_next (&iter, &name, NULL))
-    g_hash_table_add (flushed, g_strdup (name));
-  flush_properties (self, flushed);
+  refreshed = refresh_marked (self);
+  flush_properties (self, refreshed);
 }
 
 static gboolean
@@ -358,7 +348,7 @@ on_refresh_due (gpointer data)
   HdDBusService *self = data;
 
   self->refresh_id = 0;
-  refresh_marked (self);
+  g_hash_table_unref (refresh_marked (self));
   return G_SOURCE_REMOVE;
 }
 

@@ -32,7 +32,12 @@ libvirt = coldstart.libvirt
 def one_start(hostdevd, root, work, address):
     t0 = time.perf_counter()
     # G_SLICE as hostdevd.service runs it
-    proc = coldstart.start_on_bus(hostdevd, root, work, address, {"G_SLICE": "always-malloc"})
+    with coldstart.running_on_bus(hostdevd, root, work, address, {"G_SLICE": "always-malloc"}) as proc:
+        return watch_start(proc, work, address, t0)
+
+
+def watch_start(proc, work, address, t0):
+    """one_start()'s measurements of PROC, started at T0."""
     bus_up = {}
 
     def watch():
@@ -41,34 +46,30 @@ def one_start(hostdevd, root, work, address):
                 bus_up["t"] = time.perf_counter() - t0
             time.sleep(0.02)
 
-    try:
-        conn = None
-        while conn is None:
-            try:
-                conn = libvirt.open("nodedev:///system?socket=" + work + "/sock")
-                conn.listAllDevices(0)
-            except libvirt.libvirtError:
-                conn = None
-                if proc.poll() is not None or time.perf_counter() - t0 > 300:
-                    raise RuntimeError("hostdevd did not answer (see %s/hostdevd.log)" % work)
-                time.sleep(0.005)
-        first = time.perf_counter() - t0
-        watcher = threading.Thread(target=watch)
-        watcher.start()
-        worst = 0.0
-        # Poll until the bus side has been up for 1 s.
-        while "t" not in bus_up or time.perf_counter() - t0 < bus_up["t"] + 1:
-            if not watcher.is_alive() and "t" not in bus_up:
-                raise RuntimeError("org.hostdevd1 did not come up (see %s/hostdevd.log)" % work)
-            a = time.perf_counter()
-            conn.nodeDeviceLookupByName("computer")
-            worst = max(worst, time.perf_counter() - a)
+    conn = None
+    while conn is None:
+        try:
+            conn = libvirt.open("nodedev:///system?socket=" + work + "/sock")
+            conn.listAllDevices(0)
+        except libvirt.libvirtError:
+            conn = None
+            if proc.poll() is not None or time.perf_counter() - t0 > 300:
+                raise RuntimeError("hostdevd did not answer (see %s/hostdevd.log)" % work)
             time.sleep(0.005)
-        watcher.join()
-        return {"first_rpc_s": first, "bus_up_s": bus_up["t"], "worst_lookup_ms": worst * 1000}
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    first = time.perf_counter() - t0
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    worst = 0.0
+    # Poll until the bus side has been up for 1 s.
+    while "t" not in bus_up or time.perf_counter() - t0 < bus_up["t"] + 1:
+        if not watcher.is_alive() and "t" not in bus_up:
+            raise RuntimeError("org.hostdevd1 did not come up (see %s/hostdevd.log)" % work)
+        a = time.perf_counter()
+        conn.nodeDeviceLookupByName("computer")
+        worst = max(worst, time.perf_counter() - a)
+        time.sleep(0.005)
+    watcher.join()
+    return {"first_rpc_s": first, "bus_up_s": bus_up["t"], "worst_lookup_ms": worst * 1000}
 
 
 def main():

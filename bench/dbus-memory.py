@@ -31,27 +31,19 @@ def rss_mb(pid):
 
 
 def measure(hostdevd, root, work, address, slice_env):
-    proc = coldstart.start_on_bus(hostdevd, root, work, address, slice_env)
-    try:
-        deadline = time.monotonic() + 300
-        while not coldstart.manager_answers(address):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("hostdevd did not come up on the bus (see %s/hostdevd.log)" % work)
-            time.sleep(0.05)
+    with coldstart.running_on_bus(hostdevd, root, work, address, slice_env) as proc:
+        coldstart.wait_for_manager(proc, address, work)
         time.sleep(0.5)
         res = {"up": rss_mb(proc.pid)}
         t = time.monotonic()
         size = len(coldstart.gdbus(address, "-o", "/org/hostdevd1", "-m",
-                         "org.freedesktop.DBus.ObjectManager.GetManagedObjects").stdout)
+                                   "org.freedesktop.DBus.ObjectManager.GetManagedObjects").stdout)
         res["call_s"] = time.monotonic() - t
         res["after"] = rss_mb(proc.pid)
         time.sleep(2)
         res["later"] = rss_mb(proc.pid)
         res["reply_text_bytes"] = size
         return res
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def main():

@@ -237,13 +237,9 @@ def measure(hostdevd, ports, vfs, rounds):
         npci = len(os.listdir(os.path.join(root, "sys/bus/pci/devices")))
         addr = unbound_vf(root)
         name = "pci_" + addr.replace(":", "_").replace(".", "_")
-        proc = coldstart.start_on_bus(hostdevd, root, work, address, {"G_SLICE": "always-malloc"}, "preload")
-        try:
-            t0 = time.perf_counter()
-            while not coldstart.manager_answers(address):
-                if proc.poll() is not None or time.perf_counter() - t0 > 300:
-                    raise RuntimeError("hostdevd did not come up (see %s/hostdevd.log)" % work)
-                time.sleep(0.1)
+        with coldstart.running_on_bus(hostdevd, root, work, address, {"G_SLICE": "always-malloc"},
+                                      "preload") as proc:
+            coldstart.wait_for_manager(proc, address, work, poll=0.1)
             listener = Listener(address, work + "/sock", name)
             kernel = Kernel(root, addr, UeventSender(root))
             lat = {"rpc": [], "dbus": []}
@@ -262,9 +258,6 @@ def measure(hostdevd, ports, vfs, rounds):
             finally:
                 listener.close()
             return npci, lat, missed
-        finally:
-            proc.terminate()
-            proc.wait(30)
 
 
 def pct(values, p):

@@ -215,10 +215,11 @@ def manager_answers(address):
                  "org.hostdevd1.Manager", "Version").returncode == 0
 
 
-def start_on_bus(hostdevd, root, work, address, extra_env, mode="bind"):
+@contextlib.contextmanager
+def running_on_bus(hostdevd, root, work, address, extra_env, mode="bind"):
     """hostdevd (--no-libvirt) on the testbed ROOT in MODE (see in_mode()),
     on the private bus at ADDRESS, logging to WORK/hostdevd.log; G_SLICE
-    only as EXTRA_ENV says.  Returns the process."""
+    only as EXTRA_ENV says.  Yields the process; stops it afterwards."""
     cmd, env = in_mode([hostdevd, "--no-libvirt", "--socket", work + "/sock",
                         "--ro-socket", work + "/sock-ro", "--state-dir", work + "/state",
                         "--assignments-dir", work + "/assignments"], root, mode)
@@ -226,7 +227,22 @@ def start_on_bus(hostdevd, root, work, address, extra_env, mode="bind"):
     env.pop("G_SLICE", None)
     env.update(extra_env)
     with open(os.path.join(work, "hostdevd.log"), "w") as logf:
-        return subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT)
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def wait_for_manager(proc, address, work, poll=0.05):
+    """Until org.hostdevd1's Manager answers on the bus at ADDRESS (at
+    most 300 s, and only while PROC runs)."""
+    deadline = time.monotonic() + 300
+    while not manager_answers(address):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("hostdevd did not come up on the bus (see %s/hostdevd.log)" % work)
+        time.sleep(poll)
 
 
 @contextlib.contextmanager
